@@ -1,0 +1,3 @@
+import { runOnGitHub } from '../../src/platform/github';
+import { toolSetup } from '../../src/tool-setup';
+void runOnGitHub(toolSetup);

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs what the build and the tests need on a Debian machine, the same way for a newcomer and for CI:
+# Debian packages (as root through apt-get; otherwise it says what to install) and node_modules (npm ci).
+set -eu
+cd "$(dirname "$0")/.."
+
+# openssl: throwaway CAs for the HTTPS tests; git: the contract tests; bind9 + bind9-dnsutils: RFC 2136 tests.
+DEB_PACKAGES="openssl git ca-certificates"
+missing=""
+for p in $DEB_PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "prepare: installing Debian packages:$missing"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+  else
+    echo "prepare: missing Debian packages:$missing — run: sudo apt-get install -y$missing" >&2
+    exit 1
+  fi
+fi
+
+# node_modules: npm ci when absent or older than the lock file (.npmrc omits peer dependencies)
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "prepare: npm ci"
+  npm ci --no-audit --no-fund
+fi

@@ -1,0 +1,153 @@
+/**
+ * Azure Pipelines adapter on azure-pipelines-task-lib. The task-lib stays external to the task bundle (installed
+ * into each task folder at build time): it moves INPUT_, SECRET_, ENDPOINT_AUTH_ and SECUREFILE_TICKET_ values into
+ * its vault when loaded, and its mocks need the real module.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as crypto from 'node:crypto';
+import * as tl from 'azure-pipelines-task-lib/task';
+import { InputError } from '../shared/errors';
+import { Masker } from '../shared/mask';
+import type { AnyCapability } from './capability';
+import { MaskingLogger } from './logger';
+import { runCapability } from './run';
+import type { AgentTls, AzureRmConnection, KubernetesConnection, Platform, ProxySettings } from './types';
+import { kubeconfigFromServiceAccount } from './kubeconfig';
+
+/** The Azure Pipelines platform. */
+export class AzurePipelinesPlatform implements Platform {
+  readonly name = 'azure-pipelines' as const;
+  readonly masker = new Masker();
+  readonly debug = (tl.getVariable('System.Debug') ?? '').toLowerCase() === 'true';
+  readonly log = new MaskingLogger(
+    {
+      info: (l) => console.log(l),
+      debug: (l) => console.log(`##[debug]${l}`),
+      warning: (l) => tl.warning(l),
+      error: (l) => tl.error(l),
+      startGroup: (n) => console.log(`##[group]${n}`),
+      endGroup: () => console.log('##[endgroup]'),
+      progress: (p, m) => {
+        tl.setProgress(p, m);
+        console.log(`[${p}%] ${m}`);
+      },
+    },
+    this.masker,
+    this.debug,
+  );
+  readonly paths = (() => {
+    const agentTemp = tl.getVariable('Agent.TempDirectory') || os.tmpdir();
+    return { agentTemp, toolCache: tl.getVariable('Agent.ToolsDirectory') || path.join(agentTemp, '_tools') };
+  })();
+
+  input(name: string): string | undefined {
+    const v = tl.getInput(name, false);
+    return v === undefined || v === '' ? undefined : v;
+  }
+
+  mask(secret: string): void {
+    for (const piece of this.masker.add(secret)) {
+      // the agent refuses multi-line secrets; each line is registered on its own by the masker
+      if (!/[\r\n]/.test(piece)) tl.setSecret(piece);
+    }
+  }
+
+  kubernetesConnection(inputName: string): KubernetesConnection | undefined {
+    const id = this.input(inputName);
+    if (!id) return undefined;
+    const type = (tl.getEndpointAuthorizationParameter(id, 'authorizationType', true) ?? 'Kubeconfig').toLowerCase();
+    if (type === 'kubeconfig') {
+      const kubeconfig = tl.getEndpointAuthorizationParameter(id, 'kubeconfig', true);
+      if (!kubeconfig) throw new InputError(inputName, 'the Kubernetes service connection holds no kubeconfig');
+      this.mask(kubeconfig);
+      const context = tl.getEndpointAuthorizationParameter(id, 'clusterContext', true) || undefined;
+      return { kubeconfig, context };
+    }
+    if (type === 'serviceaccount') {
+      const server = tl.getEndpointUrl(id, true);
+      const token = tl.getEndpointAuthorizationParameter(id, 'apiToken', true);
+      const ca = tl.getEndpointAuthorizationParameter(id, 'serviceAccountCertificate', true);
+      if (!server || !token) throw new InputError(inputName, 'the service-account connection needs a server URL and a token');
+      const decodedToken = Buffer.from(token, 'base64').toString('utf8');
+      this.mask(token);
+      this.mask(decodedToken);
+      return { kubeconfig: kubeconfigFromServiceAccount(server, decodedToken, ca) };
+    }
+    throw new InputError(
+      inputName,
+      `expected a Kubernetes connection of type Kubeconfig or Service Account, got '${type}' (Azure subscription connections are for AKS, not Azure Stack Hub)`,
+    );
+  }
+
+  azureRmConnection(inputName: string): AzureRmConnection | undefined {
+    const id = this.input(inputName);
+    if (!id) return undefined;
+    const scheme = tl.getEndpointAuthorizationScheme(id, true) ?? 'ServicePrincipal';
+    const p = (k: string): string | undefined => tl.getEndpointAuthorizationParameter(id, k, true) || undefined;
+    const d = (k: string): string | undefined => tl.getEndpointDataParameter(id, k, true) || undefined;
+    const conn: AzureRmConnection = {
+      environment: d('environment') ?? 'AzureCloud',
+      environmentUrl: d('environmentUrl') ?? tl.getEndpointUrl(id, true),
+      subscriptionId: d('subscriptionId'),
+      tenantId: p('tenantid'),
+      scheme,
+      clientId: p('serviceprincipalid'),
+      authenticationType: p('authenticationType'),
+      clientSecret: p('serviceprincipalkey'),
+      certificatePem: p('servicePrincipalCertificate'),
+    };
+    if (conn.clientSecret) this.mask(conn.clientSecret);
+    if (conn.certificatePem) this.mask(conn.certificatePem);
+    return conn;
+  }
+
+  setOutput(name: string, value: string): void {
+    tl.setVariable(name, value, false, true);
+  }
+
+  setVariable(name: string, value: string): void {
+    tl.setVariable(name, value);
+    process.env[name] = value;
+  }
+
+  addPath(dir: string): void {
+    tl.prependPath(dir);
+  }
+
+  async writeSummary(title: string, markdown: string): Promise<void> {
+    // the agent uploads the attachment after the step: the file must outlive the private temp dir
+    const dir = path.join(this.paths.agentTemp, 'stackhub-ha-summaries');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `${title.replace(/[^A-Za-z0-9-]+/g, '-')}-${crypto.randomUUID()}.md`);
+    fs.writeFileSync(file, markdown, { mode: 0o644 });
+    tl.addAttachment('Distributedtask.Core.Summary', title, file);
+  }
+
+  setFailed(message: string): void {
+    tl.setResult(tl.TaskResult.Failed, this.masker.scrub(message));
+  }
+
+  setSucceeded(): void {
+    tl.setResult(tl.TaskResult.Succeeded, '');
+  }
+
+  agentProxy(url: string): ProxySettings | undefined {
+    const cfg = tl.getHttpProxyConfiguration(url);
+    if (!cfg?.proxyUrl) return undefined;
+    if (cfg.proxyPassword) this.mask(cfg.proxyPassword);
+    return { url: cfg.proxyUrl, username: cfg.proxyUsername || undefined, password: cfg.proxyPassword || undefined };
+  }
+
+  agentTls(): AgentTls {
+    const cfg = tl.getHttpCertConfiguration();
+    return { caFile: cfg?.caFile || undefined };
+  }
+}
+
+/** Entry point of every task: `runOnAzurePipelines(capability)`. */
+export function runOnAzurePipelines(capability: AnyCapability): Promise<boolean> {
+  const platform = new AzurePipelinesPlatform();
+  return runCapability(platform, capability, platform.masker);
+}

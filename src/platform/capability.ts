@@ -1,0 +1,42 @@
+/**
+ * A capability: its input/output definitions, a parser that validates every input once into a typed object, and
+ * the logic. `runCapability` (run.ts) owns the frame around it.
+ */
+import type { ExecOptions, ExecResult } from '../shared/exec';
+import type { Masker } from '../shared/mask';
+import type { InputDef, InputReader, OutputDef } from './inputs';
+import type { Summary } from './summary';
+import type { Logger, Platform } from './types';
+
+/** What a core gets while it runs. */
+export interface RunContext {
+  readonly platform: Platform;
+  readonly log: Logger;
+  /** Private temp dir (mode 0700) removed when the run ends: kubeconfigs, keys, downloads. */
+  readonly tempDir: string;
+  readonly masker: Masker;
+  /** The run summary; published whether the run succeeds or fails. */
+  readonly summary: Summary;
+  /** Registers a secret found at run time (a key fetched from a store, a token). */
+  mask(secret: string): void;
+  /** Runs a child tool with this run's logger and masker (see shared/exec). */
+  exec(file: string, args: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+}
+
+/** One capability, run the same way by the ADO task, the GitHub Action and the CLI. */
+export interface Capability<I, O extends object> {
+  /** kebab-case id, e.g. `setup-tools` */
+  readonly name: string;
+  /** Title of the summary. */
+  readonly title: string;
+  readonly inputs: readonly InputDef[];
+  readonly outputs: readonly OutputDef[];
+  /** Validates every input into a typed object; throws InputError naming the input. No side effects. */
+  parse(read: InputReader, platform: Platform): I;
+  /** Does the work; returns the outputs (never sets them itself). */
+  run(inputs: I, ctx: RunContext): Promise<O>;
+}
+
+/** Any capability (for tables of them). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyCapability = Capability<any, any>;

@@ -1,0 +1,212 @@
+/**
+ * Input definitions (the one source that task.json and action.yml are generated from and checked against) and the
+ * typed reader that every core parses its inputs with. Errors name the input and what was expected.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import YAML from 'yaml';
+import { InputError } from '../shared/errors';
+
+/** How an input is typed. Maps to task.json types; on GitHub and the CLI every input is a string. */
+export type InputType =
+  | 'string'
+  | 'boolean'
+  | 'number'
+  /** comma- or newline-separated list */
+  | 'list'
+  /** one item per line */
+  | 'multiline'
+  /** a YAML or JSON document */
+  | 'object'
+  | 'filePath'
+  /** a secret value: masked before anything is logged; never accepted on the CLI's argv */
+  | 'secret'
+  | 'pickList'
+  /** ADO-only: an `azurerm` service connection */
+  | 'azureRmConnection'
+  /** ADO-only: a `kubernetes` service connection */
+  | 'kubernetesConnection';
+
+/** One input of a capability. */
+export interface InputDef {
+  /** camelCase; identical in task.json, action.yml and (kebab-cased) the CLI flag */
+  name: string;
+  label: string;
+  type: InputType;
+  required?: boolean;
+  /** The default, as the string a pipeline author would type. Applied by the agent/runner and by the reader. */
+  default?: string;
+  /** Help shown in the task editor, action.yml description and `--help`. */
+  help: string;
+  /** Allowed values for pickList. */
+  options?: readonly string[];
+  /** Group name in the task editor. */
+  group?: string;
+  /** Channels this input exists on (default: all). Service connections exist only on Azure Pipelines. */
+  channels?: readonly Channel[];
+  /** ADO visibleRule, e.g. `mode = mirror`. */
+  visibleRule?: string;
+}
+
+export type Channel = 'azure-pipelines' | 'github-actions' | 'cli';
+
+/** One output of a capability. */
+export interface OutputDef {
+  name: string;
+  description: string;
+}
+
+/** True when `def` exists on `channel`. */
+export function onChannel(def: InputDef, channel: Channel): boolean {
+  return !def.channels || def.channels.includes(channel);
+}
+
+/** Typed access to a capability's inputs. Every method throws {@link InputError} naming the input. */
+export interface InputReader {
+  /** Trimmed string, the definition's default when empty, undefined when neither. */
+  string(name: string): string | undefined;
+  /** Like string(), but missing → InputError 'is required'. */
+  requiredString(name: string): string;
+  boolean(name: string): boolean;
+  number(name: string, opts?: { min?: number; max?: number; integer?: boolean }): number | undefined;
+  /** Items split on commas and newlines, trimmed, empties dropped. */
+  list(name: string): string[];
+  /** Lines, trimmed, empties and `#` comments dropped. */
+  multiline(name: string): string[];
+  /** A YAML/JSON document (inline, or `@path` to a file). */
+  object<T = unknown>(name: string): T | undefined;
+  /** An existing readable file's absolute path. */
+  filePath(name: string, opts?: { mustExist?: boolean }): string | undefined;
+  /** A secret value; masked as soon as it is read. */
+  secret(name: string): string | undefined;
+  /** One of the definition's options. */
+  choice<T extends string>(name: string): T | undefined;
+  /** The platform behind the reader (for service connections). */
+  readonly raw: (name: string) => string | undefined;
+}
+
+/** Builds a reader over a raw getter. `mask` is called with every secret before it is returned. */
+export function createInputReader(
+  defs: readonly InputDef[],
+  raw: (name: string) => string | undefined,
+  mask: (secret: string) => void,
+  cwd: string = process.cwd(),
+): InputReader {
+  const byName = new Map(defs.map((d) => [d.name, d]));
+  const def = (name: string): InputDef => {
+    const d = byName.get(name);
+    if (!d) throw new Error(`bug: input '${name}' is not defined`);
+    return d;
+  };
+  const value = (name: string): string | undefined => {
+    const d = def(name);
+    const v = raw(name);
+    const t = v === undefined ? '' : d.type === 'secret' ? v : v.trim();
+    if (t !== '') return t;
+    return d.default !== undefined && d.default !== '' ? d.default : undefined;
+  };
+  const required = (name: string, v: string | undefined): string => {
+    if (v === undefined) throw new InputError(name, 'is required');
+    return v;
+  };
+  const reader: InputReader = {
+    raw,
+    string: (name) => {
+      const v = value(name);
+      if (v === undefined && def(name).required) throw new InputError(name, 'is required');
+      return v;
+    },
+    requiredString: (name) => required(name, value(name)),
+    boolean: (name) => {
+      const v = value(name);
+      if (v === undefined) return false;
+      if (/^(true|yes|1|on)$/i.test(v)) return true;
+      if (/^(false|no|0|off)$/i.test(v)) return false;
+      throw new InputError(name, `expected true or false, got '${v}'`);
+    },
+    number: (name, opts = {}) => {
+      const v = reader.string(name);
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      const what = opts.integer ? 'a whole number' : 'a number';
+      const range =
+        opts.min !== undefined && opts.max !== undefined
+          ? ` from ${opts.min} to ${opts.max}`
+          : opts.min !== undefined
+            ? ` of at least ${opts.min}`
+            : opts.max !== undefined
+              ? ` of at most ${opts.max}`
+              : '';
+      if (
+        !/^-?\d+(\.\d+)?$/.test(v) ||
+        !Number.isFinite(n) ||
+        (opts.integer && !Number.isInteger(n)) ||
+        (opts.min !== undefined && n < opts.min) ||
+        (opts.max !== undefined && n > opts.max)
+      ) {
+        throw new InputError(name, `expected ${what}${range}, got '${v}'`);
+      }
+      return n;
+    },
+    list: (name) => {
+      const v = reader.string(name);
+      return v === undefined ? [] : v.split(/[,\n\r]+/).map((s) => s.trim()).filter((s) => s !== '');
+    },
+    multiline: (name) => {
+      const v = reader.string(name);
+      return v === undefined
+        ? []
+        : v.split(/\r?\n/).map((s) => s.trim()).filter((s) => s !== '' && !s.startsWith('#'));
+    },
+    object: <T>(name: string): T | undefined => {
+      const v = reader.string(name);
+      if (v === undefined) return undefined;
+      let text = v;
+      if (v.startsWith('@')) {
+        const file = path.resolve(cwd, v.slice(1));
+        try {
+          text = fs.readFileSync(file, 'utf8');
+        } catch {
+          throw new InputError(name, `cannot read file ${file}`);
+        }
+      }
+      try {
+        return YAML.parse(text) as T;
+      } catch (e) {
+        throw new InputError(name, `expected a YAML or JSON document: ${(e as Error).message.split('\n')[0]}`);
+      }
+    },
+    filePath: (name, opts = { mustExist: true }) => {
+      const v = reader.string(name);
+      if (v === undefined) return undefined;
+      const file = path.resolve(cwd, v);
+      if (opts.mustExist !== false) {
+        try {
+          fs.accessSync(file, fs.constants.R_OK);
+          if (!fs.statSync(file).isFile()) throw new Error('not a file');
+        } catch {
+          throw new InputError(name, `expected a readable file, cannot read ${file}`);
+        }
+      }
+      return file;
+    },
+    secret: (name) => {
+      const v = value(name);
+      if (v === undefined) {
+        if (def(name).required) throw new InputError(name, 'is required');
+        return undefined;
+      }
+      mask(v);
+      return v;
+    },
+    choice: <T extends string>(name: string): T | undefined => {
+      const v = reader.string(name);
+      const opts = def(name).options ?? [];
+      if (v !== undefined && !opts.includes(v)) {
+        throw new InputError(name, `expected one of ${opts.join(', ')}, got '${v}'`);
+      }
+      return v as T | undefined;
+    },
+  };
+  return reader;
+}

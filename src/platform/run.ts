@@ -1,0 +1,101 @@
+/**
+ * The frame around every capability: mask secret inputs, parse once, make a private temp dir, run, set outputs,
+ * publish the summary, turn any error into one failure line (a stack trace only in debug mode), clean up.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { StackHubError, oneLine } from '../shared/errors';
+import { exec, killAllChildren } from '../shared/exec';
+import type { Masker } from '../shared/mask';
+import type { AnyCapability, RunContext } from './capability';
+import { createInputReader } from './inputs';
+import { Summary } from './summary';
+import type { Platform } from './types';
+
+/** Creates a private temp dir (0700) under `root`. */
+export function makePrivateTempDir(root: string): string {
+  fs.mkdirSync(root, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(root, 'stackhub-ha-'));
+  fs.chmodSync(dir, 0o700);
+  return dir;
+}
+
+/** Renders an output value as the string a pipeline variable holds. */
+function outputString(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/**
+ * Runs a capability on a platform. Resolves to true on success; never throws (the platform is marked failed and
+ * process.exitCode set instead).
+ */
+export async function runCapability(platform: Platform, capability: AnyCapability, masker: Masker): Promise<boolean> {
+  let tempDir: string | undefined;
+  const summary = new Summary();
+  const cleanup = (): void => {
+    if (tempDir) {
+      fs.rmSync(tempDir, { recursive: true, force: true, maxRetries: 3 });
+      tempDir = undefined;
+    }
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    platform.log.error(`${capability.title}: cancelled (${sig}); stopping child processes`);
+    killAllChildren('SIGTERM');
+    setTimeout(() => killAllChildren('SIGKILL'), 3000).unref();
+    cleanup();
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let failure: string | undefined;
+  try {
+    // 1. mask every secret input before anything can be logged
+    for (const def of capability.inputs) {
+      if (def.type !== 'secret') continue;
+      const v = platform.input(def.name);
+      if (v) platform.mask(v);
+    }
+    // 2. parse once
+    const reader = createInputReader(capability.inputs, (n) => platform.input(n), (s) => platform.mask(s));
+    const inputs = capability.parse(reader, platform);
+    // 3. run
+    tempDir = makePrivateTempDir(platform.paths.agentTemp);
+    const ctx: RunContext = {
+      platform,
+      log: platform.log,
+      tempDir,
+      masker,
+      summary,
+      mask: (s) => platform.mask(s),
+      exec: (file, args, opts) => exec(file, args, { log: platform.log, masker, ...opts }),
+    };
+    const outputs = (await capability.run(inputs, ctx)) as Record<string, unknown>;
+    // 4. outputs
+    for (const def of capability.outputs) {
+      const v = outputs[def.name];
+      if (v !== undefined && v !== null) platform.setOutput(def.name, outputString(v));
+    }
+  } catch (err) {
+    const line = oneLine(err);
+    failure = err instanceof StackHubError ? line : `unexpected error: ${line}`;
+    if (platform.debug && err instanceof Error && err.stack) platform.log.debug(err.stack);
+    summary.text(`**Failed:** ${failure}`);
+  } finally {
+    cleanup();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+  try {
+    if (!summary.empty) await platform.writeSummary(capability.title, masker.scrub(summary.toMarkdown()));
+  } catch (e) {
+    platform.log.warning(`could not write the run summary: ${oneLine(e)}`);
+  }
+  if (failure === undefined) {
+    platform.setSucceeded();
+    return true;
+  }
+  platform.setFailed(failure);
+  process.exitCode = 1;
+  return false;
+}

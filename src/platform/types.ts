@@ -1,0 +1,101 @@
+/**
+ * The one interface that every capability core talks to. Three implementations: Azure Pipelines
+ * (azure-pipelines-task-lib), GitHub Actions (@actions/core) and the operator CLI. Only `src/platform/` imports the
+ * CI libraries; a core never reads `process.env` for inputs.
+ */
+
+/** Log sink. Every line passes the secret masker before it is written. */
+export interface Logger {
+  info(message: string): void;
+  debug(message: string): void;
+  warning(message: string): void;
+  error(message: string): void;
+  /** A line of a child tool's output: masked and neutralised so it cannot issue CI commands. */
+  toolOutput(line: string): void;
+  /** Runs `fn` inside a collapsible group. */
+  group<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Progress of long work; `percent` undefined for a heartbeat without a known total. */
+  progress(percent: number | undefined, message: string): void;
+}
+
+/** Proxy settings for one URL. */
+export interface ProxySettings {
+  /** http://host:port (credentials, if any, in username/password). */
+  url: string;
+  username?: string;
+  password?: string;
+}
+
+/** An Azure Resource Manager service connection (ADO `azurerm`, or the same data from inputs elsewhere). */
+export interface AzureRmConnection {
+  /** `AzureCloud`, `AzureStack`, `AzureUSGovernment`, ... */
+  environment: string;
+  /** ARM endpoint, e.g. https://management.local.azurestack.external (AzureStack) */
+  environmentUrl?: string;
+  subscriptionId?: string;
+  tenantId?: string;
+  /** `ServicePrincipal`, `WorkloadIdentityFederation`, `ManagedServiceIdentity` */
+  scheme: string;
+  clientId?: string;
+  /** `spnKey` or `spnCertificate` */
+  authenticationType?: string;
+  clientSecret?: string;
+  /** PEM with certificate and private key. */
+  certificatePem?: string;
+}
+
+/** A Kubernetes service connection resolved to a kubeconfig document. */
+export interface KubernetesConnection {
+  kubeconfig: string;
+  context?: string;
+}
+
+/** Where a platform keeps things. */
+export interface PlatformPaths {
+  /** The agent's temp dir; the private temp dir of a run is created below it. Cleaned by the agent per job. */
+  agentTemp: string;
+  /** The tool cache: ADO Agent.ToolsDirectory, GitHub RUNNER_TOOL_CACHE, CLI ~/.cache/stackhub-ha/tools. */
+  toolCache: string;
+}
+
+/** TLS material the agent itself is configured with (ADO agent certificate settings). */
+export interface AgentTls {
+  caFile?: string;
+}
+
+export type PlatformName = 'azure-pipelines' | 'github-actions' | 'cli';
+
+export interface Platform {
+  readonly name: PlatformName;
+  readonly log: Logger;
+  readonly paths: PlatformPaths;
+  /** True when the pipeline runs in debug mode (System.Debug, RUNNER_DEBUG, --debug). */
+  readonly debug: boolean;
+
+  /** Raw value of an input, or undefined when it is not set or empty. */
+  input(name: string): string | undefined;
+  /** The kubeconfig of a Kubernetes connection input (ADO only; elsewhere undefined). */
+  kubernetesConnection(inputName: string): KubernetesConnection | undefined;
+  /** An Azure Resource Manager connection input (ADO only; elsewhere undefined). */
+  azureRmConnection(inputName: string): AzureRmConnection | undefined;
+
+  /** Registers a secret: the CI system masks it in all later output, and so does our own logger. */
+  mask(secret: string): void;
+  /** Sets a step output (never a secret: hand later steps a 0600 file path instead). */
+  setOutput(name: string, value: string): void;
+  /** Sets a variable (environment) for later steps of the same job. */
+  setVariable(name: string, value: string): void;
+  /** Prepends a directory to PATH for later steps (and for this process). */
+  addPath(dir: string): void;
+  /** Publishes the run summary (Markdown). */
+  writeSummary(title: string, markdown: string): Promise<void>;
+  /** Marks the run failed with one line. */
+  setFailed(message: string): void;
+  /** Marks the run succeeded. */
+  setSucceeded(): void;
+
+  /** Proxy for a URL from the platform's own settings (ADO agent proxy), or undefined to fall back to the environment. */
+  agentProxy(url: string): ProxySettings | undefined;
+  /** The agent's own TLS settings (ADO Agent.CAInfo ...). */
+  agentTls(): AgentTls;
+}
