@@ -5,7 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ACTION_DIRS, TASK_FOLDERS, bundleAction, bundleCli, bundleTask } from './bundle';
+import { CAPABILITIES } from '../src/capabilities';
+import { bundleAction, bundleCli, bundleTask } from './bundle';
 import { ROOT } from './manifests';
 
 interface PkgJson {
@@ -49,21 +50,29 @@ export function installClosure(name: string, targetDir: string): void {
   visit(name, ROOT, path.join(targetDir, 'node_modules'));
 }
 
-/** Builds everything; `actions: false` leaves the committed action bundles alone (the test run checks them). */
-export async function build(opts: { actions?: boolean } = {}): Promise<void> {
-  console.log('typecheck: tsc -p .');
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', '.'], { cwd: ROOT, stdio: 'inherit' });
-  for (const folder of TASK_FOLDERS) {
+/**
+ * Builds everything; `actions: false` leaves the committed action bundles alone (the test run checks them);
+ * `only` limits the task/action bundles to one capability (by its name) and skips the typecheck.
+ */
+export async function build(opts: { actions?: boolean; only?: string } = {}): Promise<void> {
+  const entries = CAPABILITIES.filter((e) => !opts.only || e.capability.name === opts.only);
+  if (opts.only && entries.length === 0) throw new Error(`no capability named ${opts.only}`);
+  if (!opts.only) {
+    console.log('typecheck: tsc -p .');
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', '.'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  for (const folder of entries.map((e) => e.task.folder)) {
     const out = await bundleTask(folder);
     installClosure('azure-pipelines-task-lib', path.join(ROOT, 'tasks', folder));
     console.log(`task    ${path.relative(ROOT, out)} (+ node_modules/azure-pipelines-task-lib)`);
   }
-  if (opts.actions !== false) for (const dir of ACTION_DIRS) console.log(`action  ${path.relative(ROOT, await bundleAction(dir))}`);
+  if (opts.actions !== false) for (const dir of entries.map((e) => e.action.dir)) console.log(`action  ${path.relative(ROOT, await bundleAction(dir))}`);
   console.log(`cli     ${path.relative(ROOT, await bundleCli())}`);
 }
 
 if (require.main === module) {
-  build({ actions: !process.argv.includes('--no-actions') }).catch((e: Error) => {
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+  build({ actions: !process.argv.includes('--no-actions'), only }).catch((e: Error) => {
     console.error(`build failed: ${e.message}`);
     process.exit(1);
   });

@@ -8,6 +8,12 @@ import { ROOT, pkg } from './manifests';
 /** Node versions the bundles must run on (ADO Node20_1/Node24 handlers, GitHub node24). */
 export const TARGET = 'node20';
 
+/** Modules replaced in every bundle (see each stub's comment). */
+const ALIASES: Record<string, string> = {
+  '@actions/http-client': './src/platform/http-client-stub.ts',
+  '@actions/http-client/lib/auth': './src/platform/http-client-stub.ts',
+};
+
 function options(entry: string, outfile: string, external: string[], banner?: string): esbuild.BuildOptions {
   return {
     absWorkingDir: ROOT,
@@ -21,6 +27,7 @@ function options(entry: string, outfile: string, external: string[], banner?: st
     conditions: ['import', 'node'],
     mainFields: ['module', 'main'],
     external,
+    alias: ALIASES,
     legalComments: 'eof',
     minifySyntax: true,
     minifyWhitespace: true,

@@ -347,6 +347,8 @@ export interface KitOptions extends PackageDirs {
  */
 export async function buildKit(opts: KitOptions): Promise<Artifact & { signed: boolean; fingerprint?: string; tools: KitToolSource[] }> {
   const o = defaults(opts);
+  const outFile = path.join(o.outDir, KIT_FILE_NAME);
+  fs.rmSync(outFile, { force: true }); // a failed run must not leave an older kit behind
   const key = typeof opts.signingKey === 'string' ? loadPrivateKey(opts.signingKey, '--signing-key') : opts.signingKey;
   const tools = opts.toolsDir ? await readToolsDir(opts.toolsDir) : [];
 
@@ -366,8 +368,6 @@ export async function buildKit(opts: KitOptions): Promise<Artifact & { signed: b
   put(path.join(ROOT, 'docs'), 'docs', 'run `npm run docs`');
 
   fs.mkdirSync(o.outDir, { recursive: true });
-  const outFile = path.join(o.outDir, KIT_FILE_NAME);
-  fs.rmSync(outFile, { force: true });
   const { signed } = await writeKit({ outFile, stagingDir: stage, tools, version: pkg.version, signingKey: key, now: opts.now });
   const a = await artifact(outFile);
   const fingerprint = key ? keyFingerprint(key) : undefined;
@@ -388,6 +388,11 @@ export interface PackageAllOptions extends PackageDirs {
 
 /** The whole of `npm run package`. */
 export async function packageAll(opts: PackageAllOptions = {}): Promise<{ vsix: Artifact; kit: Artifact & { signed: boolean } }> {
+  // a failed run must not leave older artifacts behind; fail fast on the kit's inputs before the slow steps
+  const { outDir } = defaults(opts);
+  for (const f of [VSIX_NAME, KIT_FILE_NAME]) fs.rmSync(path.join(outDir, f), { force: true });
+  if (typeof opts.signingKey === 'string') loadPrivateKey(opts.signingKey, '--signing-key');
+  if (opts.toolsDir) await readToolsDir(opts.toolsDir);
   if (opts.build === false) await ensureBundles();
   else await build();
   for (const f of writeIcons()) (opts.log ?? console.log)(`icon    ${f}`);

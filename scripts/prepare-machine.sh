@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 # openssl: throwaway CAs for the HTTPS tests; git: the contract tests; bind9 + bind9-dnsutils: RFC 2136 tests.
-DEB_PACKAGES="openssl git ca-certificates"
+DEB_PACKAGES="openssl git ca-certificates bind9 bind9-dnsutils"
 missing=""
 for p in $DEB_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

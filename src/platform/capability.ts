@@ -19,6 +19,11 @@ export interface RunContext {
   readonly summary: Summary;
   /** Registers a secret found at run time (a key fetched from a store, a token). */
   mask(secret: string): void;
+  /**
+   * Writes a secret for LATER steps (a kubeconfig, a key) to a 0600 file in a 0700 directory under the agent's temp
+   * dir — which outlives this run but not the job — and returns its path. Secrets never travel as outputs.
+   */
+  secretFile(name: string, content: string | Buffer): string;
   /** Runs a child tool with this run's logger and masker (see shared/exec). */
   exec(file: string, args: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
 }

@@ -20,6 +20,18 @@ export function makePrivateTempDir(root: string): string {
   return dir;
 }
 
+/** Writes a 0600 file in a fresh 0700 directory under `root` (see RunContext.secretFile). */
+export function writeSecretFile(root: string, name: string, content: string | Buffer): string {
+  if (name !== path.basename(name) || name === '' || name === '.' || name === '..') throw new Error(`bug: secret file name '${name}'`);
+  const base = path.join(root, 'stackhub-ha-secrets');
+  fs.mkdirSync(base, { recursive: true, mode: 0o700 });
+  const dir = fs.mkdtempSync(path.join(base, 'f-'));
+  fs.chmodSync(dir, 0o700);
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, content, { mode: 0o600 });
+  return file;
+}
+
 /** Renders an output value as the string a pipeline variable holds. */
 function outputString(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
@@ -68,6 +80,7 @@ export async function runCapability(platform: Platform, capability: AnyCapabilit
       masker,
       summary,
       mask: (s) => platform.mask(s),
+      secretFile: (name, content) => writeSecretFile(platform.paths.agentTemp, name, content),
       exec: (file, args, opts) => exec(file, args, { log: platform.log, masker, ...opts }),
     };
     const outputs = (await capability.run(inputs, ctx)) as Record<string, unknown>;

@@ -116,11 +116,22 @@ describe('contract: manifests', function () {
       );
     });
     it('task ids are valid, unique GUIDs; task names and folders are unique', function () {
-      const tasks = CAPABILITIES.map(readTask);
-      for (const t of tasks) assert.match(t.id, GUID_RE, `task ${t.name}: id '${t.id}' is not a GUID (fix it in src/capabilities.ts, then \`npm run manifests\`)`);
-      const ids = tasks.map((t) => t.id.toLowerCase());
-      assert.deepStrictEqual(dupes(ids), [], `task GUIDs are not unique: give each task its own fixed id in src/capabilities.ts, then \`npm run manifests\``);
-      assert.deepStrictEqual(dupes(tasks.map((t) => t.name)), [], `task names are not unique: rename in src/capabilities.ts, then \`npm run manifests\``);
+      // the committed task.json files (what agents see) and the registry (what they are generated from)
+      const tasks = [
+        ...subdirs('tasks')
+          .map((f) => path.join(repoRoot, 'tasks', f, 'task.json'))
+          .filter((f) => fs.existsSync(f))
+          .map((f) => ({ ...(JSON.parse(fs.readFileSync(f, 'utf8')) as TaskJson), where: path.relative(repoRoot, f) })),
+      ];
+      const registry = CAPABILITIES.map((e) => ({ id: e.task.id, name: e.task.name, where: `src/capabilities.ts (${e.task.folder})` }));
+      for (const [list, what] of [[tasks, 'task.json'], [registry, 'registry']] as const) {
+        for (const t of list) {
+          assert.ok(typeof t.id === 'string' && GUID_RE.test(t.id), `${t.where}: task id '${t.id}' is not a GUID (fix it in src/capabilities.ts, then \`npm run manifests\`)`);
+        }
+        const ids = list.map((t) => String(t.id).toLowerCase());
+        assert.deepStrictEqual(dupes(ids), [], `${what}: task GUIDs are not unique: give each task its own fixed id in src/capabilities.ts (never reuse or change one), then \`npm run manifests\``);
+        assert.deepStrictEqual(dupes(list.map((t) => t.name)), [], `${what}: task names are not unique: rename in src/capabilities.ts, then \`npm run manifests\``);
+      }
       assert.deepStrictEqual(dupes(CAPABILITIES.map((e) => e.task.folder)), [], 'task folders are not unique in src/capabilities.ts');
       assert.deepStrictEqual(dupes(CAPABILITIES.map((e) => e.action.dir)), [], 'action dirs are not unique in src/capabilities.ts');
     });
@@ -272,18 +283,20 @@ describe('contract: manifests', function () {
       for (const r of refs) assert.ok(fs.existsSync(path.join(repoRoot, r)), `vss-extension.json references ${r}, which does not exist: ${hint[r] ?? 'run `npm run manifests`'}`);
     });
 
-    it("passes tfx-cli's manifest limits (description under 200 characters)", function () {
+    it("passes tfx-cli's manifest limits (description of at most 200 characters)", function () {
       const n = (ext.description ?? '').length;
-      assert.ok(n < 200, `vss-extension.json description is ${n} characters; tfx refuses 200 or more: shorten it (package.json "description", used by scripts/manifests.ts), then \`npm run manifests\``);
+      assert.ok(n <= 200, `vss-extension.json description is ${n} characters; tfx refuses more than 200: shorten it (package.json "description", used by scripts/manifests.ts), then \`npm run manifests\``);
     });
   });
 
   describe('committed files are what the generators produce', function () {
     for (const e of CAPABILITIES) {
       it(`tasks/${e.task.folder}/task.json == scripts/manifests.ts output`, function () {
+        assert.ok(fs.existsSync(taskFile(e)), `tasks/${e.task.folder}/task.json is missing: run \`npm run manifests\` and commit it`);
         assert.deepStrictEqual(readTask(e), JSON.parse(JSON.stringify(taskJson(e))), `tasks/${e.task.folder}/task.json is stale or hand-edited: run \`npm run manifests\` and commit it`);
       });
       it(`actions/${e.action.dir}/action.yml == scripts/manifests.ts output`, function () {
+        assert.ok(fs.existsSync(actionFile(e)), `actions/${e.action.dir}/action.yml is missing: run \`npm run manifests\` and commit it`);
         const text = fs.readFileSync(actionFile(e), 'utf8');
         assert.ok(text.startsWith(ACTION_HEADER), `actions/${e.action.dir}/action.yml lacks the generated header: run \`npm run manifests\` and commit it`);
         assert.deepStrictEqual(YAML.parse(text), JSON.parse(JSON.stringify(actionYml(e))), `actions/${e.action.dir}/action.yml is stale or hand-edited: run \`npm run manifests\` and commit it`);
@@ -295,7 +308,12 @@ describe('contract: manifests', function () {
     });
 
     it('docs/ == scripts/gen-docs.ts output', function () {
-      const want = renderDocs();
+      let want: Map<string, string>;
+      try {
+        want = renderDocs();
+      } catch (err) {
+        assert.fail(`cannot render the docs from the manifests (${(err as Error).message}): run \`npm run manifests\`, then \`npm run docs\``);
+      }
       for (const [rel, text] of want) {
         const file = path.join(repoRoot, rel);
         assert.ok(fs.existsSync(file), `${rel} is missing: run \`npm run docs\` and commit docs/`);
