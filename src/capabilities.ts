@@ -5,6 +5,7 @@
  */
 import type { AnyCapability } from './platform/capability';
 import { toolSetup } from './tool-setup';
+// capability imports above this line
 
 /** Identity of a capability on every channel. */
 export interface CapabilityEntry {
@@ -54,4 +55,5 @@ export const CAPABILITIES: readonly CapabilityEntry[] = [
     },
     cli: { group: 'tools', commands: [{ name: 'install', description: 'set up tools offline (path, PATH, cache, mirror, air-gap kit)' }] },
   },
+  // capability entries above this line (keep the order: it is the order of the docs and the CLI help)
 ];

@@ -91,7 +91,7 @@ export async function runCapability(platform: Platform, capability: AnyCapabilit
     }
   } catch (err) {
     const line = oneLine(err);
-    failure = err instanceof StackHubError ? line : `unexpected error: ${line}`;
+    failure = masker.scrub(err instanceof StackHubError ? line : `unexpected error: ${line}`);
     if (platform.debug && err instanceof Error && err.stack) platform.log.debug(err.stack);
     summary.text(`**Failed:** ${failure}`);
   } finally {
