@@ -342,7 +342,7 @@ export interface KitOptions extends PackageDirs {
 
 /**
  * Writes `<outDir>/stackhub-ha-airgap-<version>.tar.gz`: `vsix/<the .vsix>`, `actions/<dir>/{action.yml,dist/index.js}`,
- * `cli/stackhub-ha.js`, `docs/`, and the tools of `toolsDir` under `tools/`, with kit.json, SHA256SUMS and (with
+ * `cli/stackhub-ha.js`, `docs/`, `README.md`, and the tools of `toolsDir` under `tools/`, with kit.json, SHA256SUMS and (with
  * a key) SHA256SUMS.sig.
  */
 export async function buildKit(opts: KitOptions): Promise<Artifact & { signed: boolean; fingerprint?: string; tools: KitToolSource[] }> {
@@ -366,6 +366,7 @@ export async function buildKit(opts: KitOptions): Promise<Artifact & { signed: b
   }
   put(path.join(ROOT, CLI_BUNDLE), 'cli/stackhub-ha.js', 'run `npm run build`');
   put(path.join(ROOT, 'docs'), 'docs', 'run `npm run docs`');
+  put(path.join(ROOT, 'README.md'), 'README.md', 'the README is part of the repository');
 
   fs.mkdirSync(o.outDir, { recursive: true });
   const { signed } = await writeKit({ outFile, stagingDir: stage, tools, version: pkg.version, signingKey: key, now: opts.now });
