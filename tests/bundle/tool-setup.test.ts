@@ -300,6 +300,35 @@ describe('tool setup bundles (ADO task, GitHub Action, CLI)', function () {
       assert.equal(bad.stderr.trim().split('\n').pop(), `error: input 'toolPaths': helm at ${path.dirname(v34.helm)} reports version 4.1.4, which does not satisfy helm@3`);
     });
 
+    it("ADO: honours the agent's own proxy (Agent.ProxyUrl, credentials masked) and CA (Agent.CAInfo) settings", async () => {
+      const proxy = await startConnectProxy({ auth: { user: 'agent', pass: 'AgentProxyPw1' } });
+      const dir = fresh('agent-tls');
+      const ca = makeCa(dir);
+      const cert = makeServerCert(ca, dir, ['127.0.0.1']);
+      const secure = await startMirror([kubectl131], { key: cert.keyPem, cert: cert.certPem });
+      try {
+        const r = await runAdoTask({
+          task: TASK,
+          node: node(),
+          toolsDir: path.join(dir, 'tools'),
+          // the agent passes its proxy and CA settings to tasks as these variables (the password as a secret
+          // variable); no HTTPS_PROXY, no caCertificate input
+          env: { AGENT_PROXYURL: proxy.url, AGENT_PROXYUSERNAME: 'agent', SECRET_AGENT_PROXYPASSWORD: 'AgentProxyPw1', AGENT_PROXYBYPASSLIST: '["nothing-bypassed"]', AGENT_CAINFO: ca.certFile },
+          inputs: { tools: 'kubectl@1.31.9', searchPath: 'false', mirrorUrl: template(secure.url), checksums: pinsFor([kubectl131]) },
+        });
+        assert.equal(r.result, 'Succeeded', r.stdout);
+        assert.deepEqual(proxy.connects, [`127.0.0.1:${secure.port}`]);
+        assert.ok(r.secrets.includes('AgentProxyPw1'), 'proxy password registered as a secret');
+        // task-lib's own debug lines print variable values (the agent masks its secret variables there)
+        const ours = r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.setsecret]') && !l.startsWith('##vso[task.debug]'));
+        assert.ok(!ours.join('\n').includes('AgentProxyPw1'));
+        assert.ok(r.variables.get('SSL_CERT_FILE'), 'the agent CA is exported to later steps too');
+      } finally {
+        await proxy.close();
+        await secure.close();
+      }
+    });
+
     it('a proxy password from HTTPS_PROXY never reaches the log, even in debug mode', async () => {
       const proxy = await startConnectProxy({ auth: { user: 'svc', pass: 'Pr0xyPassw0rd' } });
       const dir = fresh('tls');
