@@ -33,8 +33,9 @@ function options(entry: string, outfile: string, external: string[], banner?: st
     minifyWhitespace: true,
     keepNames: true,
     charset: 'utf8',
-    define: { STACKHUB_VERSION: JSON.stringify(pkg.version) },
-    banner: banner ? { js: banner } : undefined,
+    // ESM packages bundled into CJS (e.g. @azure/storage-common's crc64) call createRequire(import.meta.url)
+    define: { STACKHUB_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__stackhub_import_meta_url' },
+    banner: { js: [banner, 'var __stackhub_import_meta_url=require("url").pathToFileURL(__filename).href;'].filter(Boolean).join('\n') },
     logLevel: 'warning',
   };
 }

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
+import * as im from 'azure-pipelines-task-lib/internal';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { InputError } from '../shared/errors';
 import { Masker } from '../shared/mask';
@@ -14,7 +15,7 @@ import type { AnyCapability } from './capability';
 import { MaskingLogger } from './logger';
 import { runCapability } from './run';
 import type { AgentTls, AzureRmConnection, KubernetesConnection, Platform, ProxySettings } from './types';
-import { kubeconfigFromServiceAccount } from './kubeconfig';
+import { kubeconfigFromServiceAccount, kubeconfigSecrets } from './kubeconfig';
 
 /** The Azure Pipelines platform. */
 export class AzurePipelinesPlatform implements Platform {
@@ -47,6 +48,13 @@ export class AzurePipelinesPlatform implements Platform {
     return v === undefined || v === '' ? undefined : v;
   }
 
+  secretInput(name: string): string | undefined {
+    // task-lib keeps INPUT_ values in its vault; getInput() would debug-log the value before we could mask it
+    const vault = (im as { _vault?: { retrieveSecret(key: string): string | undefined } })._vault;
+    const v = vault ? vault.retrieveSecret(`INPUT_${im._getVariableKey(name)}`) : this.input(name);
+    return v === undefined || v === '' ? undefined : v;
+  }
+
   mask(secret: string): void {
     for (const piece of this.masker.add(secret)) {
       // the agent refuses multi-line secrets; each line is registered on its own by the masker
@@ -61,7 +69,7 @@ export class AzurePipelinesPlatform implements Platform {
     if (type === 'kubeconfig') {
       const kubeconfig = tl.getEndpointAuthorizationParameter(id, 'kubeconfig', true);
       if (!kubeconfig) throw new InputError(inputName, 'the Kubernetes service connection holds no kubeconfig');
-      this.mask(kubeconfig);
+      for (const secret of kubeconfigSecrets(kubeconfig)) this.mask(secret);
       const context = tl.getEndpointAuthorizationParameter(id, 'clusterContext', true) || undefined;
       return { kubeconfig, context };
     }

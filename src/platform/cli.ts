@@ -260,10 +260,10 @@ export class CliPlatform implements Platform {
   }
 }
 
-/** Renders `--help` for one command from its input definitions. */
-export function commandHelp(usage: string, capability: AnyCapability): string {
+/** Renders `--help` for one command from its input definitions (inputs the subcommand fixes are not options). */
+export function commandHelp(usage: string, capability: AnyCapability, fixed: Record<string, string> = {}): string {
   const lines = [`Usage: stackhub-ha ${usage} [options]`, '', capability.title, '', 'Options:'];
-  for (const d of capability.inputs.filter((x) => onChannel(x, 'cli'))) {
+  for (const d of capability.inputs.filter((x) => onChannel(x, 'cli') && !(x.name in fixed))) {
     const f = d.type === 'secret' ? `--${flagName(d.name)}-file <path> | --${flagName(d.name)}-env <VAR>` : `--${flagName(d.name)} <${d.type === 'boolean' ? 'true|false' : d.type === 'pickList' ? (d.options ?? []).join('|') : 'value'}>`;
     const extra = [d.required ? 'required' : '', d.default !== undefined && d.default !== '' ? `default: ${d.default}` : '']
       .filter(Boolean)
@@ -291,13 +291,13 @@ export async function runFromCommandLine(
 ): Promise<number> {
   let parsed: ReturnType<typeof parseCommandLine>;
   try {
-    parsed = parseCommandLine(argv, capability.inputs);
+    parsed = parseCommandLine(argv, capability.inputs.filter((d) => !(d.name in fixed)));
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message}\n`);
     return e instanceof UsageError ? 2 : 1;
   }
   if (parsed.globals.help) {
-    process.stdout.write(commandHelp(usage, capability));
+    process.stdout.write(commandHelp(usage, capability, fixed));
     return 0;
   }
   for (const [k, v] of Object.entries(fixed)) parsed.values.set(k, v);

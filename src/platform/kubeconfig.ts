@@ -17,3 +17,28 @@ export function kubeconfigFromServiceAccount(server: string, token: string, caCe
     'current-context': 'default',
   });
 }
+
+/**
+ * The secret values inside a kubeconfig: user tokens, passwords, client keys, auth-provider tokens and secrets,
+ * exec-plugin environment values. Mask these rather than the whole document: masking every line of it would also
+ * mask ordinary text such as `apiVersion: v1` wherever it appears later. An unparseable document is returned whole.
+ */
+export function kubeconfigSecrets(text: string): string[] {
+  let doc: { users?: { user?: Record<string, unknown> }[] } | null;
+  try {
+    doc = YAML.parse(text) as typeof doc;
+  } catch {
+    return [text];
+  }
+  if (!doc || typeof doc !== 'object') return [text];
+  const out: string[] = [];
+  for (const u of Array.isArray(doc.users) ? doc.users : []) {
+    const user = u?.user ?? {};
+    for (const k of ['token', 'password', 'client-key-data']) if (typeof user[k] === 'string') out.push(user[k] as string);
+    const ap = user['auth-provider'] as { config?: Record<string, unknown> } | undefined;
+    for (const [k, v] of Object.entries(ap?.config ?? {})) if (typeof v === 'string' && /token|secret|password|key/i.test(k)) out.push(v);
+    const ex = user.exec as { env?: { value?: unknown }[] } | undefined;
+    for (const e of Array.isArray(ex?.env) ? ex!.env! : []) if (typeof e?.value === 'string') out.push(e.value);
+  }
+  return out.filter((s) => s.length > 0);
+}

@@ -65,7 +65,7 @@ export async function runCapability(platform: Platform, capability: AnyCapabilit
     // 1. mask every secret input before anything can be logged
     for (const def of capability.inputs) {
       if (def.type !== 'secret') continue;
-      const v = platform.input(def.name);
+      const v = platform.secretInput ? platform.secretInput(def.name) : platform.input(def.name);
       if (v) platform.mask(v);
     }
     // 2. parse once
@@ -94,6 +94,12 @@ export async function runCapability(platform: Platform, capability: AnyCapabilit
     failure = masker.scrub(err instanceof StackHubError ? line : `unexpected error: ${line}`);
     if (platform.debug && err instanceof Error && err.stack) platform.log.debug(err.stack);
     summary.text(`**Failed:** ${failure}`);
+    // outputs that hold although the run failed (e.g. the previous state an undo needs)
+    const partial = err instanceof StackHubError ? err.outputs : undefined;
+    for (const def of partial ? capability.outputs : []) {
+      const v = partial![def.name];
+      if (v !== undefined && v !== null) platform.setOutput(def.name, masker.scrub(outputString(v)));
+    }
   } finally {
     cleanup();
     process.removeListener('SIGINT', onSignal);

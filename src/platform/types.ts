@@ -74,6 +74,11 @@ export interface Platform {
 
   /** Raw value of an input, or undefined when it is not set or empty. */
   input(name: string): string | undefined;
+  /**
+   * Reads a secret input WITHOUT the CI library logging it (task-lib's getInput writes `name=value` to the debug
+   * log), so the frame can mask it first. Platforms whose input() logs nothing need not implement it.
+   */
+  secretInput?(name: string): string | undefined;
   /** The kubeconfig of a Kubernetes connection input (ADO only; elsewhere undefined). */
   kubernetesConnection(inputName: string): KubernetesConnection | undefined;
   /** An Azure Resource Manager connection input (ADO only; elsewhere undefined). */

@@ -5,6 +5,12 @@
 
 /** Base class of every expected failure. */
 export class StackHubError extends Error {
+  /**
+   * Outputs that hold even though the run failed (e.g. the state an `undo` needs after a change that could not be
+   * verified). `runCapability` sets those the capability declares before marking the run failed. Never secrets.
+   */
+  outputs?: Record<string, unknown>;
+
   constructor(message: string) {
     super(message);
     this.name = new.target.name;

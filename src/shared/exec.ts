@@ -40,6 +40,11 @@ export interface ExecOptions {
   masker?: Masker;
   /** Largest captured stdout (default 8 MiB); more is an error. */
   maxCaptureBytes?: number;
+  /**
+   * Aborting kills the process tree (SIGTERM, then SIGKILL after killGraceMs); the promise then rejects with the
+   * signal's reason when it is an Error, else with a ToolError saying the tool was stopped.
+   */
+  signal?: AbortSignal;
 }
 
 /** Result of a finished child. */
@@ -214,6 +219,18 @@ export function exec(file: string, args: readonly string[], opts: ExecOptions = 
     }
 
     let killTimer: NodeJS.Timeout | undefined;
+    let aborted = false;
+    const onAbort = (): void => {
+      if (aborted) return;
+      aborted = true;
+      const reason: unknown = opts.signal?.reason;
+      failure ??= reason instanceof Error ? reason : new ToolError(label, null, tail, `${label} was stopped`);
+      killTree(child, 'SIGTERM');
+      killTimer = setTimeout(() => killTree(child, 'SIGKILL'), opts.killGraceMs ?? 5000);
+      killTimer.unref();
+    };
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => {
       timedOut = true;
       killTree(child, 'SIGTERM');
@@ -229,9 +246,10 @@ export function exec(file: string, args: readonly string[], opts: ExecOptions = 
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       live.delete(child);
       // the group may still hold grandchildren that kept no pipe open; they belong to this step
-      if (timedOut) killTree(child, 'SIGKILL');
+      if (timedOut || aborted) killTree(child, 'SIGKILL');
       void Promise.all(done).then(() => {
         if (killTimer) clearTimeout(killTimer);
         if (timedOut) {

@@ -16,6 +16,8 @@ export interface TrafficSiteState {
   weight?: number;
   /** Provider health: Traffic Manager endpointMonitorStatus, or 'unmonitored' for plain DNS. */
   health?: string;
+  /** Where users of this site are sent (the endpoint's target, the record value), when known. */
+  target?: string;
 }
 
 /** The routing state of every site, as captured before or after an operation. Serialisable as JSON. */
@@ -64,4 +66,19 @@ export interface TrafficController {
   swap(a: string, b: string): Promise<TrafficOperationResult>;
   /** Restore exactly a state captured before an earlier operation. */
   undo(state: TrafficState): Promise<TrafficOperationResult>;
+  /** The provider's name (`azure-traffic-manager`, `rfc2136`, `azure-stack-dns`, ...). Optional so test doubles need not set it. */
+  readonly provider?: string;
+}
+
+/**
+ * What a failed operation carries besides its message: every error thrown by a {@link TrafficController} method
+ * after the state was read has `previousState` (what `undo` takes) and `outputs.previousState` (set as the step's
+ * output even though the step fails), and `reverted` when the change was written, not confirmed, and put back.
+ */
+export interface TrafficFailureInfo {
+  previousState?: TrafficState;
+  /** True when a write was made and then reverted; false when a write was made and could NOT be reverted. */
+  reverted?: boolean;
+  /** True when something was written (and possibly reverted). */
+  written?: boolean;
 }

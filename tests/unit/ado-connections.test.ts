@@ -70,10 +70,29 @@ describe('Azure Pipelines service connections', function () {
   });
 
   it('registers every connection secret with the agent', () => {
-    for (const s of ['sp-Secret-123', 'sa-Token-789', Buffer.from('sa-Token-789').toString('base64'), 'token: kube-Token-456']) {
+    for (const s of ['sp-Secret-123', 'sa-Token-789', Buffer.from('sa-Token-789').toString('base64'), 'kube-Token-456']) {
       assert.ok(stdout.includes(`##vso[task.setsecret]${s}`), `${s} registered`);
     }
   });
 
   it('an unset connection input is undefined', () => assert.equal(result.none, null));
+});
+
+describe('Azure Pipelines secret inputs', function () {
+  this.timeout(30_000);
+
+  it('are registered with the agent before task-lib could print them, even in debug mode', () => {
+    const secret = 'Typed-In-Literal-9f3';
+    const stdout = execFileSync(process.execPath, ['--require', 'tsx/cjs', path.join(ROOT, 'tests', 'fixtures', 'ado-secret-input.ts')], {
+      env: { PATH: process.env.PATH, AGENT_TEMPDIRECTORY: os.tmpdir(), SYSTEM_DEBUG: 'true', INPUT_PASSWORD: secret, INPUT_NOTE: 'hello' },
+      encoding: 'utf8',
+      cwd: ROOT,
+    });
+    const lines = stdout.split('\n');
+    const registered = lines.indexOf(`##vso[task.setsecret]${secret}`);
+    assert.ok(registered >= 0, stdout);
+    const first = lines.findIndex((l) => l.includes(secret));
+    assert.equal(first, registered, `the first line holding the secret must register it:\n${stdout}`);
+    assert.ok(lines.includes('note: hello; password: ***'), stdout);
+  });
 });

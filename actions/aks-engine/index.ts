@@ -1,0 +1,3 @@
+import { runOnGitHub } from '../../src/platform/github';
+import { aksEngine } from '../../src/aks-engine';
+void runOnGitHub(aksEngine);

@@ -1,0 +1,76 @@
+/**
+ * Mongo backup and restore to off-Hub storage: `mongodump --archive --gzip` streamed through age encryption and
+ * SHA-256 into Azure Blob (another Hub), S3-compatible storage or a filesystem, with a signed manifest written last;
+ * restore verifies signature, SHA-256 and age authentication before mongorestore starts; drill restores into a
+ * scratch target and reports RPO/RTO; list and prune (retention, interrupted backups).
+ */
+import type { Capability } from '../platform/capability';
+import { proxyFromEnv } from '../shared/http';
+import { guardSameHub, openStorage } from '../shared/storage';
+import { mongoInputs, mongoOutputs, parseMongoInputs, type MongoInputs } from './inputs';
+import { backup, drill, listBackups, prune, restore } from './ops';
+
+/** Outputs of Mongo backup (each command sets its own subset). */
+export interface MongoOutputs {
+  backupId?: string;
+  location?: string;
+  sizeBytes?: number;
+  sha256?: string;
+  durationSeconds?: number;
+  rpoSeconds?: number;
+  rtoSeconds?: number;
+  verified?: boolean;
+  backups?: unknown[];
+  deleted?: number;
+}
+
+export const mongoBackup: Capability<MongoInputs, MongoOutputs> = {
+  name: 'mongo-backup',
+  title: 'Stack Hub Mongo backup',
+  inputs: mongoInputs,
+  outputs: mongoOutputs,
+  parse: (read, platform) => parseMongoInputs(read, platform),
+  async run(inputs, ctx) {
+    const { platform, log, summary } = ctx;
+    guardSameHub(inputs.storage, inputs.siteDef ?? { name: inputs.site }, log);
+    if (!inputs.siteDef && inputs.storage.target.kind !== 'filesystem') {
+      log.warning('no sitesFile: the same-Hub guard cannot check the storage host against the site\'s Hub domain and IP ranges');
+    }
+    const store = await openStorage(inputs.storage, {
+      mask: ctx.mask,
+      proxyFor: (url) => {
+        const proxy = platform.agentProxy(url.href) ?? proxyFromEnv(url);
+        if (proxy?.password) ctx.mask(proxy.password);
+        return proxy;
+      },
+    });
+    try {
+      switch (inputs.command) {
+        case 'backup': {
+          const r = await backup(inputs, store, ctx);
+          return { backupId: r.backupId, location: r.location, sizeBytes: r.sizeBytes, sha256: r.sha256, durationSeconds: r.durationSeconds };
+        }
+        case 'restore':
+          return await restore(inputs, store, ctx);
+        case 'drill':
+          return await drill(inputs, store, ctx);
+        case 'list': {
+          const rows = await listBackups(store, inputs.site, inputs.database);
+          summary.table(
+            ['id', 'time', 'size', 'scope', 'database', 'encrypted', 'signed', 'status'],
+            rows.map((r) => [r.id, r.time, r.sizeBytes, r.scope, r.database ?? '', r.encrypted ? 'yes' : 'NO', r.signed ? 'yes' : 'no', r.status]),
+          );
+          log.info(`${rows.length} backup(s) of site ${inputs.site} in ${store.location(inputs.site)}`);
+          return { backups: rows };
+        }
+        case 'prune': {
+          const r = await prune(inputs, store, ctx);
+          log.info(`prune: ${r.deleted} expired backup(s) ${inputs.retention.dryRun ? 'would be ' : ''}deleted, ${r.orphans} interrupted backup(s), ${r.uploads} incomplete upload(s), ${r.kept} kept`);
+          return { deleted: r.deleted };
+        }
+      }
+    } finally {
+      await store.close();
+    }
+  },
+};

@@ -1,0 +1,3 @@
+import { runOnAzurePipelines } from '../../src/platform/azure-pipelines';
+import { mongoBackup } from '../../src/mongo';
+void runOnAzurePipelines(mongoBackup);

@@ -1,0 +1,154 @@
+'use strict';
+/**
+ * Shared code of the executable doubles of mongodump, mongorestore, mongosh and kubectl (no MongoDB server or
+ * cluster exists on the test machine). They keep the real tools' argument contracts — unknown flags and the
+ * combinations the real tools refuse are refused with the real tools' messages — and talk to a fake server: one
+ * JSON file per `host:port` in $MONGO_DOUBLE_SERVERS:
+ *
+ *   { "users": { "<user>": { "password": "...", "roles": ["backup", "restore", "root", ...] } },
+ *     "databases": { "<db>": { "<collection>": { "count": 12, "bytes": 4096 } } },
+ *     "failAfterBytes": 1048576,            // mongodump dies after writing this much (fault tests)
+ *     "pauseAtBytes": 1048576, "pauseDir": "/tmp/x" }  // mongodump writes <pauseDir>/paused, waits for <pauseDir>/continue
+ *
+ * Archives are deterministic: "MDDBL1\n", then per collection a JSON header line and `bytes` bytes of AES-CTR
+ * keystream seeded by the namespace, then a JSON trailer with the SHA-256 of everything before it. Every run
+ * appends {tool, argv, cwd, stdin?} to $MONGO_DOUBLES_LOG.
+ */
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+function record(tool, entry) {
+  const log = process.env.MONGO_DOUBLES_LOG;
+  if (!log) return;
+  fs.appendFileSync(log, JSON.stringify({ tool, argv: process.argv.slice(2), cwd: process.cwd(), pid: process.pid, ...entry }) + '\n');
+}
+
+function fail(msg, code = 1) {
+  process.stderr.write(`${msg}\n`);
+  process.exit(code);
+}
+
+function ts() {
+  return new Date().toISOString().replace('Z', '+0000');
+}
+
+function log(msg) {
+  process.stderr.write(`${ts()}\t${msg}\n`);
+}
+
+/**
+ * Parses argv against a flag table: name → 'bool' | 'value' | 'optional' (value only with =). Accepts `--f=v`,
+ * `--f v` and short flags. Unknown flags fail with the real tools' message.
+ */
+function parseFlags(argv, table, toolName) {
+  const flags = {};
+  const positional = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('-')) {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    const kind = table[name];
+    if (!kind) fail(`${toolName ? '' : ''}error parsing command line options: unknown option "${name.replace(/^-+/, '')}"\ntry '${toolName} --help' for more information`, 3);
+    let value = true;
+    if (kind === 'bool') {
+      if (eq > 0) value = a.slice(eq + 1);
+    } else if (kind === 'optional') {
+      value = eq > 0 ? a.slice(eq + 1) : true;
+    } else if (eq > 0) value = a.slice(eq + 1);
+    else {
+      if (i + 1 >= argv.length) fail(`error parsing command line options: expected argument for flag \`${name}'`, 3);
+      value = argv[++i];
+    }
+    const key = name.replace(/^-+/, '');
+    if (flags[key] !== undefined) {
+      flags[key] = [].concat(flags[key], value);
+    } else flags[key] = value;
+  }
+  return { flags, positional };
+}
+
+function list(v) {
+  return v === undefined ? [] : [].concat(v);
+}
+
+/** Maps an in-pod absolute path to the host (the kubectl double sets POD_ROOT). */
+function podPath(p) {
+  const root = process.env.POD_ROOT;
+  if (!root || p.startsWith(root)) return p;
+  return path.join(root, p);
+}
+
+/** Reads the tools' --config YAML: must be 0600 (the contract stackhub-ha keeps), holds uri and maybe password. */
+function readConfig(file) {
+  const f = podPath(file);
+  let st;
+  try {
+    st = fs.statSync(f);
+  } catch {
+    fail(`error parsing config file: open ${file}: no such file or directory`, 3);
+  }
+  if ((st.mode & 0o077) !== 0) fail(`double contract: config file ${file} must be mode 0600, is ${(st.mode & 0o777).toString(8)}`, 3);
+  const yaml = require('yaml');
+  let doc;
+  try {
+    doc = yaml.parse(fs.readFileSync(f, 'utf8'));
+  } catch (e) {
+    fail(`error parsing config file: ${e.message}`, 3);
+  }
+  for (const k of Object.keys(doc || {})) {
+    if (!['uri', 'password', 'sslPEMKeyPassword'].includes(k)) fail(`error parsing config file: unknown key ${k}`, 3);
+  }
+  return doc || {};
+}
+
+/** The fake server for a connection: {uri, password} → state file, authenticated user. */
+function connect(conn, role) {
+  const m = /^mongodb(?:\+srv)?:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?]+)/.exec(conn.uri || '');
+  if (!m) fail('Failed: error parsing uri: scheme must be "mongodb" or "mongodb+srv"');
+  const user = m[1] ? decodeURIComponent(m[1]) : undefined;
+  const password = conn.password !== undefined ? String(conn.password) : m[2] !== undefined ? decodeURIComponent(m[2]) : undefined;
+  const host = m[3].split(',')[0];
+  const dir = process.env.MONGO_DOUBLE_SERVERS;
+  const file = dir && path.join(dir, `${host.replace(/[^A-Za-z0-9.-]/g, '_')}.json`);
+  if (!file || !fs.existsSync(file)) {
+    fail(`Failed: can't create session: failed to connect to mongodb://${host}/: server selection error: server selection timeout, current topology: { Type: Unknown, Servers: [{ Addr: ${host}, Type: Unknown, Last error: dial tcp: connection refused }, ] }`);
+  }
+  const state = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const u = user && state.users && state.users[user];
+  if (!u || u.password !== password) {
+    fail(`Failed: can't create session: failed to connect to mongodb://${host}/: connection() error occurred during connection handshake: auth error: sasl conversation error: unable to authenticate using mechanism "SCRAM-SHA-256": (AuthenticationFailed) Authentication failed.`);
+  }
+  const ok = u.roles.includes('root') || u.roles.includes(role) || role === undefined;
+  return { state, file, user, host, authorized: ok, save: () => fs.writeFileSync(file, JSON.stringify(state, null, 2)) };
+}
+
+/** Deterministic payload bytes of a namespace. */
+function payload(ns, bytes) {
+  const key = crypto.createHash('sha256').update(`key:${ns}`).digest();
+  const iv = crypto.createHash('md5').update(`iv:${ns}`).digest();
+  const c = crypto.createCipheriv('aes-256-ctr', key, iv);
+  return { cipher: c, bytes };
+}
+
+/** Yields the payload of `ns` in chunks. */
+function* payloadChunks(ns, bytes, chunk = 1 << 20) {
+  const { cipher } = payload(ns, bytes);
+  const zeros = Buffer.alloc(chunk);
+  let left = bytes;
+  while (left > 0) {
+    const n = Math.min(chunk, left);
+    yield cipher.update(n === chunk ? zeros : zeros.subarray(0, n));
+    left -= n;
+  }
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+module.exports = { record, fail, log, ts, parseFlags, list, readConfig, connect, payloadChunks, podPath, sleep };
