@@ -38,7 +38,7 @@ function firstOutput(node: string, args: string[], env: NodeJS.ProcessEnv): Prom
 export const benches: Bench[] = [
   {
     name: 'cold start per bundle (median of 15, vs node printing one line)',
-    columns: ['runtime', 'bundle', 'size KiB', 'node ms', 'bundle ms', 'ratio', 'over node ms', 'goal ≤150'],
+    columns: ['runtime', 'bundle', 'KiB read at start', 'KiB with vendor/', 'node ms', 'bundle ms', 'ratio', 'over node ms', 'goal ≤150'],
     async run() {
       const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cold-'));
       const env = { PATH: process.env.PATH, HOME: os.homedir(), AGENT_TEMPDIRECTORY: tmp, RUNNER_TEMP: tmp, GITHUB_OUTPUT: path.join(tmp, 'o'), GITHUB_STEP_SUMMARY: path.join(tmp, 's') };
@@ -60,7 +60,9 @@ export const benches: Bench[] = [
           }
           const mb = median(base);
           const mx = median(b);
-          rows.push([rt.name, name, Math.round(fs.statSync(file).size / 1024), mb.toFixed(1), mx.toFixed(1), (mx / mb).toFixed(2), (mx - mb).toFixed(1), mx - mb <= 150 ? 'met' : 'MISSED']);
+          const vendor = path.join(path.dirname(file), 'vendor');
+          const vendorBytes = fs.existsSync(vendor) ? fs.readdirSync(vendor).reduce((n, f) => n + fs.statSync(path.join(vendor, f)).size, 0) : 0;
+          rows.push([rt.name, name, Math.round(fs.statSync(file).size / 1024), Math.round((fs.statSync(file).size + vendorBytes) / 1024), mb.toFixed(1), mx.toFixed(1), (mx / mb).toFixed(2), (mx - mb).toFixed(1), mx - mb <= 150 ? 'met' : 'MISSED']);
         }
       }
       fs.rmSync(tmp, { recursive: true, force: true });

@@ -12,7 +12,47 @@ export const TARGET = 'node20';
 const ALIASES: Record<string, string> = {
   '@actions/http-client': './src/platform/http-client-stub.ts',
   '@actions/http-client/lib/auth': './src/platform/http-client-stub.ts',
+  // whatwg-url (via @kubernetes/client-node) requires Node's deprecated `punycode` builtin, which prints DEP0040 on
+  // Node 22+; the userland package is the same code
+  punycode: './node_modules/punycode/punycode.js',
 };
+
+/**
+ * Large packages that only some runs need (Kubernetes client, storage and identity SDKs, age). In task and action
+ * bundles each goes into its own file, `dist/vendor/<name>.js`, loaded when first used: a bundle's cold start is
+ * dominated by reading and compiling its bytes, and @kubernetes/client-node alone is ~6 MB. The code imports
+ * them lazily (`await import(...)` or a lazily required module), so a run that does not need them never reads them.
+ * Sidecars reference each other the same way, so every package exists once per bundle. The CLI stays one file.
+ */
+export const SIDECARS = [
+  '@kubernetes/client-node',
+  '@azure/storage-blob',
+  '@aws-sdk/client-s3',
+  '@aws-sdk/lib-storage',
+  '@azure/identity',
+  '@azure/core-rest-pipeline',
+  'age-encryption',
+] as const;
+
+/** The file of a sidecar, relative to the bundle's directory. */
+export function sidecarFile(pkgName: string): string {
+  return `vendor/${pkgName.replace(/^@/, '').replace(/\//g, '-')}.js`;
+}
+
+/** Rewrites imports of sidecar packages to `./vendor/<name>.js` (or `./<name>.js` from inside vendor/), external. */
+function sidecarPlugin(fromVendor: boolean, self?: string): esbuild.Plugin {
+  const filter = new RegExp(`^(${SIDECARS.map((p) => p.replace(/[/.-]/g, '\\$&')).join('|')})$`);
+  return {
+    name: 'stackhub-sidecars',
+    setup(build) {
+      build.onResolve({ filter }, (args) => {
+        if (args.path === self) return undefined;
+        const file = sidecarFile(args.path);
+        return { path: fromVendor ? `./${path.basename(file)}` : `./${file}`, external: true };
+      });
+    },
+  };
+}
 
 function options(entry: string, outfile: string, external: string[], banner?: string): esbuild.BuildOptions {
   return {
@@ -40,17 +80,52 @@ function options(entry: string, outfile: string, external: string[], banner?: st
   };
 }
 
-/** Bundles an action fully (users run it from the repo at a ref: nothing is installed). */
-export async function bundleAction(dir: string, outfile = path.join(ROOT, 'actions', dir, 'dist', 'index.js')): Promise<string> {
-  await esbuild.build(options(`actions/${dir}/index.ts`, outfile, []));
+/** Sidecar imports of an esbuild output (`./vendor/x.js` or `./x.js`), as package names. */
+function sidecarImports(meta: esbuild.Metafile): string[] {
+  const files = new Set(SIDECARS.map((p) => path.basename(sidecarFile(p))));
+  const used = new Set<string>();
+  for (const out of Object.values(meta.outputs)) {
+    for (const imp of out.imports) if (imp.external && files.has(path.basename(imp.path))) used.add(path.basename(imp.path));
+  }
+  return SIDECARS.filter((p) => used.has(path.basename(sidecarFile(p))));
+}
+
+/**
+ * Bundles `entry` into `outfile` with the sidecars it needs in `<dir of outfile>/vendor/` (that directory is
+ * rebuilt, so no stale sidecar stays behind).
+ */
+async function bundleWithSidecars(entry: string, outfile: string, external: string[]): Promise<string> {
+  const main = await esbuild.build({ ...options(entry, outfile, external), metafile: true, plugins: [sidecarPlugin(false)] });
+  const vendor = path.join(path.dirname(outfile), 'vendor');
+  fs.rmSync(vendor, { recursive: true, force: true });
+  const todo = sidecarImports(main.metafile!);
+  const done = new Set<string>();
+  while (todo.length) {
+    const name = todo.shift()!;
+    if (done.has(name)) continue;
+    done.add(name);
+    const out = path.join(path.dirname(outfile), sidecarFile(name));
+    const r = await esbuild.build({
+      ...options('', out, external),
+      entryPoints: undefined,
+      stdin: { contents: `export * from '${name}';`, resolveDir: ROOT, loader: 'js', sourcefile: `${name} (sidecar)` },
+      metafile: true,
+      plugins: [sidecarPlugin(true, name)],
+    });
+    todo.push(...sidecarImports(r.metafile!));
+  }
   return outfile;
+}
+
+/** Bundles an action (users run it from the repo at a ref: nothing is installed; dist/ incl. vendor/ is committed). */
+export async function bundleAction(dir: string, outfile = path.join(ROOT, 'actions', dir, 'dist', 'index.js')): Promise<string> {
+  return bundleWithSidecars(`actions/${dir}/index.ts`, outfile, []);
 }
 
 /** Bundles a task; azure-pipelines-task-lib stays external (installed into the task folder). */
 export async function bundleTask(folder: string): Promise<string> {
   const outfile = path.join(ROOT, 'tasks', folder, 'dist', 'index.js');
-  await esbuild.build(options(`tasks/${folder}/index.ts`, outfile, ['azure-pipelines-task-lib', 'azure-pipelines-task-lib/*']));
-  return outfile;
+  return bundleWithSidecars(`tasks/${folder}/index.ts`, outfile, ['azure-pipelines-task-lib', 'azure-pipelines-task-lib/*']);
 }
 
 /** Bundles the CLI into one file that runs on any Node >= 20. */

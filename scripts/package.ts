@@ -342,7 +342,7 @@ export interface KitOptions extends PackageDirs {
 
 /**
  * Writes `<outDir>/stackhub-ha-airgap-<version>.tar.gz`: `vsix/<the .vsix>`, `actions/<dir>/{action.yml,dist/index.js}`,
- * `cli/stackhub-ha.js`, `docs/`, `README.md`, and the tools of `toolsDir` under `tools/`, with kit.json, SHA256SUMS and (with
+ * `cli/stackhub-ha.js`, `docs/`, `README.md`, `templates/`, `.github/workflows/`, `actions/composite/`, `pipelines/`, and the tools of `toolsDir` under `tools/`, with kit.json, SHA256SUMS and (with
  * a key) SHA256SUMS.sig.
  */
 export async function buildKit(opts: KitOptions): Promise<Artifact & { signed: boolean; fingerprint?: string; tools: KitToolSource[] }> {
@@ -362,11 +362,16 @@ export async function buildKit(opts: KitOptions): Promise<Artifact & { signed: b
   put(opts.vsixFile, `vsix/${path.basename(opts.vsixFile)}`, 'create the .vsix first');
   for (const dir of ACTION_DIRS) {
     put(path.join(ROOT, 'actions', dir, 'action.yml'), `actions/${dir}/action.yml`, 'run `npm run manifests`');
-    put(path.join(ROOT, 'actions', dir, 'dist', 'index.js'), `actions/${dir}/dist/index.js`, 'run `npm run build`');
+    put(path.join(ROOT, 'actions', dir, 'dist'), `actions/${dir}/dist`, 'run `npm run build`'); // index.js + vendor/ sidecars
   }
   put(path.join(ROOT, CLI_BUNDLE), 'cli/stackhub-ha.js', 'run `npm run build`');
   put(path.join(ROOT, 'docs'), 'docs', 'run `npm run docs`');
   put(path.join(ROOT, 'README.md'), 'README.md', 'the README is part of the repository');
+  // what a team needs to run the pattern inside the network: templates, reusable workflows, composite actions, the example
+  put(path.join(ROOT, 'templates'), 'templates', 'the templates are part of the repository');
+  put(path.join(ROOT, '.github', 'workflows'), '.github/workflows', 'the reusable workflows are part of the repository');
+  put(path.join(ROOT, 'actions', 'composite'), 'actions/composite', 'the composite actions are part of the repository');
+  put(path.join(ROOT, 'pipelines'), 'pipelines', 'the example pipelines are part of the repository');
 
   fs.mkdirSync(o.outDir, { recursive: true });
   const { signed } = await writeKit({ outFile, stagingDir: stage, tools, version: pkg.version, signingKey: key, now: opts.now });

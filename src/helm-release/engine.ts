@@ -629,8 +629,3 @@ export async function pool<T>(items: readonly T[], limit: number, fn: (item: T, 
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
-
-/** A path-safe file name part. */
-export function safeName(s: string): string {
-  return s.replace(/[^A-Za-z0-9._-]+/g, '-');
-}

@@ -18,6 +18,7 @@ import { RECORD_SCHEMA, RECORD_VERSION, overallResult, sitesNeedingRollback, typ
 import { headerReport, preflightReport, siteTable } from './report';
 import { parseTrafficCoupling } from './traffic';
 
+/** The task editor's groups of the release's inputs (src/capabilities.ts). */
 export { helmReleaseGroups };
 
 /** Outputs of the release. */
@@ -176,7 +177,9 @@ async function runRelease(inputs: HelmReleaseInputs, ctx: RunContext, deps: Helm
   const runPreflight = async (): Promise<Map<string, PreflightResult>> => {
     const results = new Map<string, PreflightResult>();
     let done = 0;
-    await pool(sites, Math.min(4, sites.length), async (n) => {
+    // read-only: up to 4 sites at once, or maxParallel with the parallel strategy
+    const width = inputs.strategy === 'parallel' ? Math.max(4, inputs.maxParallel) : 4;
+    await pool(sites, Math.min(width, sites.length), async (n) => {
       const r = await log.group(`preflight ${n}`, () => engine.preflight(contexts.get(n)!));
       results.set(n, r);
       await engine.savePreflight(contexts.get(n)!, r);

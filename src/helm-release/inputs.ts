@@ -21,6 +21,7 @@ import { computeValues, escapeSetValue, readValuesFile, type SetArg, type Values
 
 /** The operations. `run` is the orchestrated topology; the others act on one site (per-site topology). */
 export const COMMANDS = ['run', 'preflight', 'upgrade', 'verify', 'rollback'] as const;
+/** One of {@link COMMANDS}. */
 export type Command = (typeof COMMANDS)[number];
 
 const G_CHART = 'chart';
@@ -44,6 +45,7 @@ export const helmReleaseGroups = [
   { name: G_TOOLS, displayName: 'Tools', isExpanded: false },
 ];
 
+/** Every input of the release (task.json and action.yml are generated from these). */
 export const helmReleaseInputs: readonly InputDef[] = [
   {
     name: 'command',
@@ -163,7 +165,7 @@ export const helmReleaseInputs: readonly InputDef[] = [
     label: 'Release record files',
     type: 'multiline',
     group: G_RECORD,
-    help: 'The release record of earlier stages: files, or directories holding them (downloaded artifacts), one per line; copies from parallel per-site jobs are merged.',
+    help: 'The release record of earlier stages (docs/release-record.md): files, or directories holding them (downloaded artifacts), one per line; copies from parallel per-site jobs are merged.',
   },
   { name: 'record', label: 'Release record (JSON)', type: 'string', group: G_RECORD, help: 'The release record as JSON (the `record` output of an earlier step), instead of recordFiles.' },
   {
@@ -185,6 +187,7 @@ export const helmReleaseInputs: readonly InputDef[] = [
   { name: 'kubectlPath', label: 'kubectl', type: 'string', group: G_TOOLS, help: 'The kubectl binary for the preflight\'s cluster reads (namespace, LoadBalancer services); default `kubectl` on PATH.' },
 ];
 
+/** The release's outputs. */
 export const helmReleaseOutputs: readonly OutputDef[] = [
   { name: 'result', description: 'pending, dry-run, preflight-failed, succeeded, unchanged, failed, rolled-back or rollback-failed.' },
   { name: 'record', description: 'The release record (JSON) after this step.' },

@@ -144,7 +144,7 @@ export async function backup(inputs: MongoInputs, store: Storage, ctx: RunContex
     const hb = heartbeat(ctx, 'stored');
     const writer = new SetWriter(store, dir, { encryption: enc, onProgress: hb.tick });
     const ac = new AbortController();
-    const pipe = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
+    const pipe = new PassThrough({ highWaterMark: 1024 * 1024 });
     const dumpP = place
       .dump(
         (cfg) =>
@@ -249,8 +249,8 @@ function downloadDir(inputs: MongoInputs, ctx: RunContext): string {
   const base = inputs.workDirectory ?? ctx.tempDir;
   try {
     fs.mkdirSync(base, { recursive: true });
-  } catch {
-    throw new InputError('workDirectory', `cannot create ${base}`);
+  } catch (e) {
+    throw new InputError('workDirectory', `cannot create ${base}: ${(e as NodeJS.ErrnoException).code ?? oneLine(e)}`);
   }
   try {
     const d = fs.mkdtempSync(path.join(base, 'stackhub-ha-restore-'));

@@ -95,6 +95,7 @@ export function agentPlace(ep: Extract<MongoEndpoint, { place: 'agent' }>, ctx: 
     description: `agent → ${ep.uri.hosts.join(',')}`,
     source: { place: 'agent', hosts: ep.uri.hosts },
     async dump(args, out, o) {
+      ctx.log.debug(`run: ${bin('mongodump')} ${args(configPath).join(' ')}`);
       try {
         await ctx.exec(bin('mongodump'), args(configPath), { stdout: 'pipe', stdoutTo: out, timeoutMs: o.timeoutMs, signal: o.signal, onLine: (l, s) => s === 'stderr' && o.onStderr?.(l) });
       } catch (e) {
@@ -102,6 +103,7 @@ export function agentPlace(ep: Extract<MongoEndpoint, { place: 'agent' }>, ctx: 
       }
     },
     async restore(args, input, o) {
+      ctx.log.debug(`run: ${bin('mongorestore')} ${args(configPath).join(' ')}`);
       try {
         await ctx.exec(bin('mongorestore'), args(configPath), { input, timeoutMs: o.timeoutMs, signal: o.signal, onLine: (l, s) => s === 'stderr' && o.onStderr?.(l) });
       } catch (e) {
@@ -159,8 +161,10 @@ export async function kubectlPlace(
   const kubeconfigFile = path.join(kdir, 'config');
   fs.writeFileSync(kubeconfigFile, kube.kubeconfig, { mode: 0o600 });
   const target: KubeTarget = { kubeconfig: kubeconfigFile, context: kube.context, namespace: ep.pod.namespace };
-  const kexec = (args: string[], o: Parameters<RunContext['exec']>[2] = {}): ReturnType<RunContext['exec']> =>
-    ctx.exec(kubectl, args, { label: 'kubectl', env: { KUBECONFIG: kubeconfigFile }, timeoutMs: 120_000, ...o });
+  const kexec = (args: string[], o: Parameters<RunContext['exec']>[2] = {}): ReturnType<RunContext['exec']> => {
+    ctx.log.debug(`run: ${kubectl} ${args.join(' ')}`);
+    return ctx.exec(kubectl, args, { label: 'kubectl', env: { KUBECONFIG: kubeconfigFile }, timeoutMs: 120_000, ...o });
+  };
   const rbac = (e: unknown): unknown => {
     if (e instanceof ToolError) {
       const d = rbacDenial(e.stderrTail.join('\n'));

@@ -67,7 +67,6 @@ describe('helm-release preflight with the real helm', function () {
         assert.match(r.summary, new RegExp(`helm ${v === '3' ? '3\\.17\\.3' : '4\\.1\\.4'}`));
         assert.match(r.summary, /\| east \| passed \| ✓ state: not installed<br>✓ lint: passed<br>✓ template: 5 objects for Kubernetes 1\.29/);
         // east renders for 1.29 (legacy), west for 1.31 with the monitoring API (modern, on)
-        if (process.env.DEBUG_ARGV) console.log(argvLog(v));
         const east = /<summary>east:[\s\S]*?<\/details>/.exec(r.summary)![0];
         const west = /<summary>west:[\s\S]*?<\/details>/.exec(r.summary)![0];
         assert.match(east, /\+  kube: legacy/);

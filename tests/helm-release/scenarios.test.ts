@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { ReleaseRecord } from '../../src/helm-release/record';
 import { startFakeKubeApi, type FakeKubeApi } from '../helpers/helm-double/kube-api';
 import { startHttpServer, type TestServer } from '../helpers/servers';
-import { CHART_DIR, FakeTraffic, NS, RELEASE, World, chartVersion } from './world';
+import { FakeTraffic, NS, RELEASE, World, chartVersion } from './world';
 
 const noStack = (s: string | undefined): void => assert.doesNotMatch(s ?? '', /\n\s+at .+:\d+:\d+/);
 
@@ -138,6 +138,25 @@ describe('helm-release scenarios (helm double)', function () {
     assert.equal(final.releaseId, 'run-77');
   });
 
+  it('per-site verify: the gates again at the recorded revision; a failed verification rolls the site back', async () => {
+    const w = await world(['a', 'b'], { traffic: false, probes: true });
+    const dir = path.join(w.dir, 'art');
+    const st = (name: string): Record<string, string> => ({ chart: chart13, releaseId: 'v1', recordPath: path.join(dir, `${name}.json`), recordFiles: fs.existsSync(dir) ? dir : '' });
+    for (const s of ['a', 'b']) assert.equal((await w.run({ ...st(`pre-${s}`), command: 'preflight', site: s })).ok, true);
+    assert.equal((await w.run({ ...st('up-a'), command: 'upgrade', site: 'a' })).ok, true);
+    const v = await w.run({ ...st('verify-a'), command: 'verify', site: 'a' });
+    assert.equal(v.ok, true, v.failed);
+    assert.deepEqual(JSON.parse(v.outputs.record).sites.a.gates.map((g: { name: string }) => g.name), ['wait', 'status', 'probe', 'verify status', 'verify probe']);
+    const notYet = await w.run({ ...st('verify-b'), command: 'verify', site: 'b' });
+    assert.match(notYet.failed!, /site b is preflight-ok: only an upgraded site can be verified/);
+    broken.set('a', '1.3.0');
+    const bad = await w.run({ ...st('verify-a2'), command: 'verify', site: 'a', probeTimeoutSeconds: '1' });
+    assert.equal(bad.ok, false);
+    assert.match(bad.failed!, /^site a failed its verification: verify: probe: .*HTTP 503/);
+    assert.equal(JSON.parse(bad.outputs.record).sites.a.status, 'rolled-back');
+    assert.deepEqual(w.deployed(), { a: '1.2.0', b: '1.2.0' });
+  });
+
   it('per-site: a record of another release or chart, or changed values, is refused before anything is touched', async () => {
     const w = await world(['a', 'b'], { traffic: false });
     const dir = path.join(w.dir, 'art');
@@ -224,31 +243,31 @@ describe('helm-release scenarios (helm double)', function () {
   });
 
   it('a failed rollback is reported loudly and the site is listed for an operator', async () => {
-    const w = await world();
-    w.fault('c', 'upgrade');
+    const w = await world(['a', 'b']);
+    w.fault('b', 'upgrade');
     w.fault('a', 'rollback');
     const r = await w.run({ chart: chart13, trafficProvider: 'fake', drainWaitSeconds: '0' });
     assert.equal(r.ok, false);
     assert.match(r.failed!, /ROLLBACK FAILED on a: an operator must restore it/);
     assert.match(r.log, /error: SITE a NEEDS AN OPERATOR: rollback of release ratings failed: .*it should run rev 1 \(1\.2\.0\)/);
     assert.match(r.summary, /\| a \|.*\*\*ROLLBACK FAILED: needs an operator\*\*/);
-    assert.deepEqual(w.deployed(), { a: '1.3.0', b: '1.2.0', c: '1.2.0' });
+    assert.deepEqual(w.deployed(), { a: '1.3.0', b: '1.2.0' });
     assert.equal(r.outputs.result, 'rollback-failed');
     assert.deepEqual(JSON.parse(r.outputs.rollbackSites), ['a']);
-    // a whole undo would put a broken site back: only the verified ones are restored
+    // a whole undo could put a broken site back: only the verified sites are restored (b, drained by its failure)
     assert.ok(!w.traffic!.ops.includes('undo'));
-    assert.deepEqual(w.traffic!.ops, ['drain a', 'restore a', 'drain b', 'restore b', 'drain c', 'restore c']);
+    assert.deepEqual(w.traffic!.ops, ['drain a', 'restore a', 'drain b', 'restore b']);
   });
 
   it('a failing probe fails the site; the rollback is verified by the probe too', async () => {
-    const w = await world(['a', 'b', 'c'], { traffic: false, probes: true });
+    const w = await world(['a', 'b'], { traffic: false, probes: true });
     broken.set('b', '1.3.0');
     const r = await w.run({ chart: chart13, probeTimeoutSeconds: '1', probeSuccesses: '2' });
     assert.equal(r.ok, false);
     const rec = r.record!;
     assert.match(rec.sites.b.error!, /gate failed: probe: http:\/\/127\.0\.0\.1:\d+\/b\/healthz: not healthy within 1 s .*last: HTTP 503/);
     assert.deepEqual(rec.sites.a.gates!.map((g) => `${g.name}:${g.ok}`), ['wait:true', 'status:true', 'probe:true']);
-    assert.deepEqual(w.deployed(), { a: '1.2.0', b: '1.2.0', c: '1.2.0' });
+    assert.deepEqual(w.deployed(), { a: '1.2.0', b: '1.2.0' });
     assert.equal(rec.sites.b.status, 'rolled-back');
   });
 
@@ -394,4 +413,3 @@ describe('helm-release scenarios (helm double)', function () {
   });
 });
 
-void CHART_DIR;

@@ -13,7 +13,8 @@ import { upgradeArgs } from '../../src/helm-release/args';
 import { escapeSetValue } from '../../src/helm-release/values';
 import { loadSitesFile } from '../../src/shared/sites';
 import { createHelmRelease, type HelmReleaseDeps } from '../../src/helm-release';
-import type { TrafficCoupling } from '../../src/helm-release/traffic';
+import { parseTrafficCoupling, type TrafficCoupling } from '../../src/helm-release/traffic';
+import type { ManualClock } from '../../src/traffic';
 import { MaskingLogger } from '../../src/platform/logger';
 import { runCapability } from '../../src/platform/run';
 import type { Platform } from '../../src/platform/types';
@@ -179,6 +180,8 @@ export class World {
   helm!: HelmDouble;
   sitesFile!: string;
   traffic?: FakeTraffic;
+  /** use the REAL traffic controller (src/traffic) with this clock (no real TTL waits) */
+  realTraffic?: { clock: ManualClock };
   sleeps: number[] = [];
   env: NodeJS.ProcessEnv = {};
   layers!: { v31: Layer; v34: Layer };
@@ -290,7 +293,10 @@ export class World {
       },
       env: () => this.env,
     };
-    if (this.traffic) {
+    if (this.realTraffic) {
+      const clock = this.realTraffic.clock;
+      deps.parseTraffic = (read, platform, sites) => parseTrafficCoupling(read, platform, sites, (c) => void (c.clock = clock));
+    } else if (this.traffic) {
       const t = this.traffic;
       deps.parseTraffic = (read): TrafficCoupling | undefined => {
         const provider = read.string('trafficProvider');

@@ -262,8 +262,10 @@ describe('mongo-backup capability (in-process, doubles on PATH)', function () {
         w.clearRecords();
         await assert.rejects(restoreOp(inputs, st, ctx, { now: () => new Date(), freeBytes: async () => 1000 }), (e: unknown) => e instanceof InputError && e.input === 'workDirectory' && /needs [\d.]+ MiB free to download backup .* 1000 B available/.test(e.message));
         assert.ok(!w.records().some((r) => r.tool === 'mongorestore'));
-        const p = await restore({ workDirectory: '/proc/nope' });
-        assert.match(p.failed ?? '', /^input 'workDirectory': cannot create a private directory in \/proc\/nope/);
+        const notADir = path.join(w.dir, 'a-file');
+        fs.writeFileSync(notADir, '');
+        const p = await restore({ workDirectory: path.join(notADir, 'sub') });
+        assert.match(p.failed ?? '', /^input 'workDirectory': cannot create /);
       });
       it('unknown backup id', async () => {
         assert.match((await restore({ backupId: 'ffffffff' })).failed ?? '', /^input 'backupId': unknown backup id 'ffffffff'/);

@@ -8,9 +8,11 @@ import {
   canonicalJson,
   checkManifestSignature,
   decryptStream,
+  decryptStreamReference,
   DecryptError,
   drain,
   encryptStream,
+  encryptStreamReference,
   HashMeter,
   parseIdentities,
   parseRecipients,
@@ -98,6 +100,26 @@ describe('shared/crypto', () => {
       const d = new Decrypter();
       d.addIdentity(id2);
       assert.deepEqual(Buffer.from(await d.decrypt(enc)), data);
+    });
+
+    it('is the age v1 format: interoperates with age-encryption both ways at every chunk boundary', async () => {
+      for (const n of [0, 1, 65535, 65536, 65537, 131072, 131073, 300_000]) {
+        const plain = data.subarray(0, n);
+        const ours = await collect(await encryptStream(chunks(plain, 7000), [r1]));
+        assert.deepEqual(await collect(await decryptStreamReference(chunks(ours, 5000), [id1])), plain, `reference decrypts ours (${n})`);
+        const theirs = await collect(await encryptStreamReference(chunks(plain, 9000), [r1]));
+        assert.deepEqual(await collect(await decryptStream(chunks(theirs, 3000), [id1])), plain, `we decrypt the reference (${n})`);
+        assert.equal(ours.length, theirs.length, `same size (${n})`);
+      }
+    });
+
+    it('refuses reordered chunks and a file that is not age', async () => {
+      const enc = await collect(await encryptStream(chunks(data), [r1]));
+      const start = enc.length - (data.length + 5 * 16) - 16; // where the nonce begins: header before it
+      const body = enc.subarray(start + 16);
+      const swapped = Buffer.concat([enc.subarray(0, start + 16), body.subarray(65552, 2 * 65552), body.subarray(0, 65552), body.subarray(2 * 65552)]);
+      await assert.rejects(async () => drain(await decryptStream(chunks(swapped), [id1])), DecryptError);
+      await assert.rejects(decryptStream(chunks(Buffer.from('hello, not an age file\n'.repeat(10))), [id1]), DecryptError);
     });
 
     it('refuses the wrong identity before any plaintext', async () => {

@@ -207,27 +207,33 @@ describe('templates: shape of the Azure Pipelines templates (the example, compil
   });
 
   describe('stages/backup.yml', () => {
-    it('nightly: one stage per site, each backing up then pruning on the site\'s own pool; no drill', () => {
+    it('scheduled: one stage per site, each backing up then pruning on the site\'s own pool, then the drill of the weekly schedule only', () => {
       const stages = stagesOf(expandExample('nightly'));
       assert.deepEqual(stages.map((s) => s.stage), sites.map((s) => `backup_${s.name}`));
       for (const [i, st] of stages.entries()) {
+        const n = sites[i].name;
         assert.deepEqual(dependenciesOf(stages, i), [], 'sites back up independently');
-        assert.deepEqual(st.jobs.map(jobId), [`backup_${sites[i].name}`]);
+        assert.deepEqual(st.jobs.map(jobId), [`backup_${n}`, `drill_${n}`]);
         const cmds = tasksIn(st.jobs[0]).map((t) => `${t.task}:${String(t.inputs?.command)}:${String(t.inputs?.site)}`);
-        assert.deepEqual(cmds, [`StackHubMongoBackup@1:backup:${sites[i].name}`, `StackHubMongoBackup@1:prune:${sites[i].name}`]);
+        assert.deepEqual(cmds, [`StackHubMongoBackup@1:backup:${n}`, `StackHubMongoBackup@1:prune:${n}`]);
+        assert.equal(st.jobs[1].dependsOn, `backup_${n}`, 'the drill after the backup, on the same site');
+        assert.deepEqual(tasksIn(st.jobs[1]).map((t) => t.inputs?.command), ['drill']);
+        // the weekly run is told apart at run time, by its schedule's display name in the pipeline
+        assert.equal(st.jobs[1].condition, "and(succeeded(), eq(variables['Build.CronSchedule.DisplayName'], 'Weekly restore drill'))");
       }
+      assert.deepEqual(expandExample('weekly'), expandExample('nightly'));
+      const schedules = (expandExample('nightly').schedules as { displayName: string }[]).map((x) => x.displayName);
+      assert.ok(schedules.includes('Weekly restore drill'), 'the condition names a schedule of the pipeline');
     });
 
-    it('weekly: each site\'s drill job runs after its backup, on the same site', () => {
-      const stages = stagesOf(expandExample('weekly'));
-      for (const [i, st] of stages.entries()) {
-        const n = sites[i].name;
-        assert.deepEqual(st.jobs.map(jobId), [`backup_${n}`, `drill_${n}`]);
-        assert.equal(st.jobs[1].dependsOn, `backup_${n}`);
-        assert.deepEqual(tasksIn(st.jobs[1]).map((t) => t.inputs?.command), ['drill']);
+    it('manual: backup alone, or backup and drill unconditionally', () => {
+      const backup = stagesOf(expandExample('manual', { operation: 'backup' }));
+      assert.ok(backup.every((s) => s.jobs.length === 1));
+      const drill = stagesOf(expandExample('manual', { operation: 'drill' }));
+      for (const st of drill) {
+        assert.equal(st.jobs.length, 2);
+        assert.equal(st.jobs[1].condition, 'succeeded()');
       }
-      const drillOnly = stagesOf(expandExample('manual', { operation: 'drill' }));
-      assert.ok(drillOnly.every((s) => s.jobs.length === 2));
     });
   });
 

@@ -5,6 +5,7 @@
  * file's.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../../src/shared/errors';
 import { loadSitesFile, parseSites, type Site } from '../../src/shared/sites';
@@ -67,6 +68,19 @@ describe('templates: the example\'s sites', () => {
     for (const s of file.sites) assert.deepEqual(s.cluster?.kubeconfig, { env: 'STACKHUB_KUBECONFIG' }, s.name);
     const text = readYaml<Record<string, unknown>>('.github/workflows/multi-site-release.yml');
     assert.ok(JSON.stringify(text).includes('"STACKHUB_KUBECONFIG":"${{ secrets.kubeconfig }}"'));
+  });
+
+  it('each site has its cluster definition: location = the site, telemetry off, no secret in it', () => {
+    for (const s of file.sites) {
+      const model = JSON.parse(fs.readFileSync(path.join(ROOT, 'pipelines', 'clusters', `${s.name}.json`), 'utf8')) as {
+        location: string;
+        properties: { featureFlags?: { enableTelemetry?: boolean }; servicePrincipalProfile?: { secret?: string }; customCloudProfile?: { portalURL?: string } };
+      };
+      assert.equal(model.location, s.name);
+      assert.equal(model.properties.featureFlags?.enableTelemetry, false, 'no telemetry from a disconnected site');
+      assert.equal(model.properties.servicePrincipalProfile?.secret, '');
+      assert.equal(model.properties.customCloudProfile?.portalURL, `https://portal.${s.hub!.domain}/`);
+    }
   });
 
   it('the checks bite: an unknown field, a different order, a different value', () => {

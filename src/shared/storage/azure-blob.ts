@@ -30,7 +30,7 @@ function hubPolicyFactory(apiVersion: string | undefined, agent: https.Agent | u
   } as Pipeline['factories'][number];
 }
 
-const BLOCK_SIZE = 8 * 1024 * 1024;
+const BLOCK_SIZE = 4 * 1024 * 1024;
 const CONCURRENCY = 4;
 
 /** Opens an Azure Blob target. `accountKey` is the key to use for `arm-list-keys` auth (already fetched). */

@@ -21,7 +21,7 @@ import { HashMeter } from '../crypto';
 import { storageError, StorageError } from './errors';
 import type { IncompleteUpload, PutOptions, PutResult, S3Target, Storage, StorageObject } from './types';
 
-const PART_SIZE = 8 * 1024 * 1024;
+const PART_SIZE = 8 * 1024 * 1024; // S3 parts are at least 5 MiB
 const QUEUE = 4;
 
 /** The S3Client configuration for a target: explicit everything (exported for the tests). */

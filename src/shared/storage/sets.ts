@@ -10,6 +10,7 @@ import type { KeyObject } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  ByteCounter,
   checkManifestSignature,
   decryptStream,
   drain,
@@ -116,7 +117,7 @@ export class SetWriter {
    */
   async put(name: string, plaintext: Readable, contentType = 'application/octet-stream'): Promise<ManifestObject> {
     if (name === MANIFEST || name.includes('/')) throw new Error(`bug: object name '${name}'`);
-    const plain = new HashMeter();
+    const plain = new ByteCounter();
     plaintext.once('error', (e) => plain.destroy(e));
     const counted = plaintext.pipe(plain);
     const body = this.opts.encryption.format === 'age' ? await encryptStream(counted, this.opts.encryption.recipients) : counted;

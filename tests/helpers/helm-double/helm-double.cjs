@@ -30,6 +30,10 @@ const MAJOR = Number(VERSION.split('.')[0]);
 const REAL = process.env.HELM_DOUBLE_REAL;
 const RENDER = process.env.HELM_DOUBLE_RENDER;
 const SLEEP = Number(process.env.HELM_DOUBLE_SLEEP_MS || 0);
+// per-site extra time (bench: one slow site), JSON {"<context>": ms}
+const SLEEP_SITES = JSON.parse(process.env.HELM_DOUBLE_SLEEP_SITES || '{}');
+// client-only commands answered by the double itself (bench: no real helm)
+const STUB_CLIENT = process.env.HELM_DOUBLE_STUB_CLIENT === '1';
 const started = Date.now();
 const argv = process.argv.slice(2);
 
@@ -47,7 +51,7 @@ function logCall(site, code) {
 }
 
 function exit(code, site) {
-  sleepSync(SLEEP - (Date.now() - started));
+  sleepSync(SLEEP + (SLEEP_SITES[site] || 0) - (Date.now() - started));
   logCall(site, code);
   process.exit(code);
 }
@@ -307,6 +311,12 @@ function main() {
   let cmd = first;
   if (first === 'get') cmd = `get ${second}`;
   const spec = COMMANDS[cmd];
+  if (!spec && STUB_CLIENT && (first === 'lint' || first === 'template')) {
+    // a fixed answer that passes every preflight check
+    if (first === 'lint') process.stdout.write('==> Linting chart\n1 chart(s) linted, 0 chart(s) failed\n');
+    else process.stdout.write('---\n# Source: ratings/templates/configmap.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ratings\ndata:\n  a: b\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ratings\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: registry.corp.local/apps/ratings:1\n');
+    return exit(0);
+  }
   if (!spec) {
     // client-only commands go to the real helm
     if (!REAL) fail(`helm double: '${first}' needs HELM_DOUBLE_REAL`, undefined, 2);

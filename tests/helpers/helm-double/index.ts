@@ -73,7 +73,20 @@ export interface HelmDouble {
 const SCRIPT = path.join(__dirname, 'helm-double.cjs');
 
 /** Installs the double as `<dir>/bin/helm`. */
-export function installHelmDouble(o: { dir: string; version: string; real?: string; render?: string; sleepMs?: number; node?: string }): HelmDouble {
+export function installHelmDouble(o: {
+  dir: string;
+  version: string;
+  real?: string;
+  render?: string;
+  sleepMs?: number;
+  /** extra time per site (kube context) */
+  sleepSites?: Record<string, number>;
+  /** answer lint and template itself (no real helm; for the bench) */
+  stubClient?: boolean;
+  /** the wrapper logs each call's wall time as seen from outside (`<state>/wrapper-times.log`: start end, ns) */
+  timed?: boolean;
+  node?: string;
+}): HelmDouble {
   const bin = path.join(o.dir, 'bin', 'helm');
   const stateDir = path.join(o.dir, 'state');
   fs.mkdirSync(path.dirname(bin), { recursive: true });
@@ -85,12 +98,18 @@ export function installHelmDouble(o: { dir: string; version: string; real?: stri
     ...(o.real ? [`HELM_DOUBLE_REAL=${q(o.real)}`] : []),
     ...(o.render ? [`HELM_DOUBLE_RENDER=${q(o.render)}`] : []),
     ...(o.sleepMs ? [`HELM_DOUBLE_SLEEP_MS=${o.sleepMs}`] : []),
+    ...(o.sleepSites ? [`HELM_DOUBLE_SLEEP_SITES=${q(JSON.stringify(o.sleepSites))}`] : []),
+    ...(o.stubClient ? ['HELM_DOUBLE_STUB_CLIENT=1'] : []),
     // the double needs yaml and tar from the repo's node_modules
     `NODE_PATH=${q(path.resolve(__dirname, '..', '..', '..', 'node_modules'))}`,
   ];
   // client-only commands go straight to the real helm (one process less); the rest to the double
   const direct = o.real ? `case "$1" in lint|template|show|package|pull|registry|repo|dependency) exec ${q(o.real)} "$@";; esac\n` : '';
-  fs.writeFileSync(bin, `#!/bin/sh\n${env.map((e) => `export ${e}`).join('\n')}\n${direct}exec ${q(o.node ?? process.execPath)} ${q(SCRIPT)} "$@"\n`, { mode: 0o755 });
+  const call = `${q(o.node ?? process.execPath)} ${q(SCRIPT)} "$@"`;
+  const body = o.timed
+    ? `start=$(date +%s%N)\n${call}\nrc=$?\necho "$start $(date +%s%N)" >> ${q(path.join(stateDir, 'wrapper-times.log'))}\nexit $rc\n`
+    : `exec ${call}\n`;
+  fs.writeFileSync(bin, `#!/bin/sh\n${env.map((e) => `export ${e}`).join('\n')}\n${direct}${body}`, { mode: 0o755 });
   const faultsFile = path.join(stateDir, 'faults.json');
   const callsFile = path.join(stateDir, 'calls.jsonl');
   return {

@@ -8,7 +8,8 @@
  *   { "users": { "<user>": { "password": "...", "roles": ["backup", "restore", "root", ...] } },
  *     "databases": { "<db>": { "<collection>": { "count": 12, "bytes": 4096 } } },
  *     "failAfterBytes": 1048576,            // mongodump dies after writing this much (fault tests)
- *     "pauseAtBytes": 1048576, "pauseDir": "/tmp/x" }  // mongodump writes <pauseDir>/paused, waits for <pauseDir>/continue
+ *     "pauseAtBytes": 1048576, "pauseDir": "/tmp/x",   // mongodump writes <pauseDir>/paused, waits for <pauseDir>/continue
+ *     "bytesPerSecond": 50000000 }                    // mongodump writes no faster than this (bench)
  *
  * Archives are deterministic: "MDDBL1\n", then per collection a JSON header line and `bytes` bytes of AES-CTR
  * keystream seeded by the namespace, then a JSON trailer with the SHA-256 of everything before it. Every run

@@ -1,0 +1,172 @@
+/**
+ * Mongo backup pipeline speed and memory (issue 3), in the same run against two baselines on the same Azurite:
+ *  (a) a plain `@azure/storage-blob` `uploadStream` of the same mongodump stdout (restore: a plain download piped into
+ *      mongorestore's stdin) — the pipeline's throughput should be ≥ 0.85 of it;
+ *  (b) "dump to a file, then upload it" (how mgob works; restore: download to a file, then mongorestore from it) —
+ *      the pipeline's wall time should be ≤ 0.6 of it when dump and upload take similar time;
+ * and the peak RSS of every process (goal: flat across sizes, ≤ 200 MB). The source is the mongodump double
+ * (tests/helpers/mongo-doubles: a deterministic archive of one collection of the given size) so all three read the
+ * same bytes from a child process. 256 MB always; 2 GB with STACKHUB_BENCH_MONGO_2G=1.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Bench } from '../scripts/bench';
+import { median } from '../scripts/bench';
+import { startAzurite, type AzuriteServer } from '../tests/helpers/storage-servers';
+
+const ROOT = path.resolve(__dirname, '..');
+const DOUBLES = path.join(ROOT, 'tests', 'helpers', 'mongo-doubles');
+const CLI = path.join(ROOT, 'dist', 'cli', 'stackhub-ha.js');
+const MB = 1024 * 1024;
+
+interface Measured {
+  seconds: number;
+  rssMB: number;
+}
+
+/** Runs a process, returns wall time and its peak RSS (from the child's own report or /usr/bin/time). */
+function measure(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn('/usr/bin/time', ['-f', 'PEAKRSS %M', file, ...args], { env, cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-20000)));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const rss = /PEAKRSS (\d+)/.exec(err);
+      if (code !== 0 || !rss) reject(new Error(`${path.basename(file)} ${args.slice(0, 3).join(' ')} failed (${code}): ${err.slice(-2000)}`));
+      else resolve({ seconds, rssMB: Number(rss[1]) / 1024 });
+    });
+  });
+}
+
+/** The baselines as one small Node program (run with the same Node, from the repo so it finds the SDK). */
+const BASELINE = `
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const { BlobServiceClient } = require('@azure/storage-blob');
+const [mode, cs, blob, cfg, file] = process.argv.slice(1);
+const c = BlobServiceClient.fromConnectionString(cs).getContainerClient('bench').getBlockBlobClient(blob);
+const run = (tool, args, stdin) => new Promise((res, rej) => {
+  const p = spawn(tool, args, { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'ignore'] });
+  p.on('close', (code) => (code === 0 ? res() : rej(new Error(tool + ' exited ' + code))));
+  if (stdin) stdin.pipe(p.stdin);
+  return p;
+});
+(async () => {
+  if (mode === 'backup-a') {
+    const p = spawn('mongodump', ['--archive', '--gzip', '--config=' + cfg, '--db=bench'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const done = new Promise((res) => p.on('close', res));
+    await c.uploadStream(p.stdout, 8 * 1048576, 4);
+    await done;
+  } else if (mode === 'backup-b') {
+    await run('mongodump', ['--archive=' + file, '--gzip', '--config=' + cfg, '--db=bench']);
+    await c.uploadFile(file, { blockSize: 8 * 1048576, concurrency: 4 });
+    fs.rmSync(file);
+  } else if (mode === 'restore-a') {
+    const d = await c.download(0);
+    await run('mongorestore', ['--archive', '--gzip', '--config=' + cfg, '--drop'], d.readableStreamBody);
+  } else if (mode === 'restore-b') {
+    await c.downloadToFile(file, 0, undefined, { maxRetryRequests: 3 });
+    await run('mongorestore', ['--archive=' + file, '--gzip', '--config=' + cfg, '--drop']);
+    fs.rmSync(file);
+  }
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+
+async function benchSize(az: AzuriteServer, sizeMB: number, reps: number): Promise<(string | number)[][]> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-mongo-'));
+  const servers = path.join(work, 'servers');
+  fs.mkdirSync(servers);
+  const password = 'bench-password';
+  fs.writeFileSync(
+    path.join(servers, 'bench-mongo_27017.json'),
+    JSON.stringify({ users: { b: { password, roles: ['root'] } }, databases: { bench: { data: { count: 1000, bytes: sizeMB * MB } } } }),
+  );
+  const cfg = path.join(work, 'tools.yaml');
+  fs.writeFileSync(cfg, `uri: mongodb://b@bench-mongo:27017/\npassword: ${password}\n`, { mode: 0o600 });
+  const { generateX25519Identity, identityToRecipient } = await import('age-encryption');
+  const identity = await generateX25519Identity();
+  fs.writeFileSync(path.join(work, 'age.txt'), identity + '\n', { mode: 0o600 });
+  const recipient = await identityToRecipient(identity);
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${DOUBLES}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
+    HOME: os.homedir(),
+    TMPDIR: work,
+    MONGO_DOUBLE_SERVERS: servers,
+    CS: az.connectionString,
+    URI: `mongodb://b:${password}@bench-mongo:27017/`,
+  };
+  const common = ['--site', 'bench', '--scope', 'database', '--database', 'bench', '--storage-kind', 'azure-blob', '--storage-container', 'bench', '--storage-connection-string-env', 'CS', '--connection-string-env', 'URI'];
+  const node = process.execPath;
+  const t: Record<string, Measured[]> = {};
+  const add = (k: string, m: Measured): void => void (t[k] ??= []).push(m);
+  // calibrate: an unthrottled plain upload gives the upload rate; the dump is then made to take as long as the upload
+  // ("when dump and upload take similar time", the case the wall-time goal is about)
+  const cal = await measure(node, ['-e', BASELINE, 'backup-a', az.connectionString, `cal-${sizeMB}`, cfg], env);
+  const state = path.join(servers, 'bench-mongo_27017.json');
+  const doc = JSON.parse(fs.readFileSync(state, 'utf8')) as Record<string, unknown>;
+  doc.bytesPerSecond = Math.round((sizeMB * MB) / cal.seconds);
+  fs.writeFileSync(state, JSON.stringify(doc));
+  for (let i = 0; i < reps; i++) {
+    // interleaved, so that each sees the same machine load
+    add('backup-a', await measure(node, ['-e', BASELINE, 'backup-a', az.connectionString, `plain-${sizeMB}`, cfg], env));
+    add('backup-b', await measure(node, ['-e', BASELINE, 'backup-b', az.connectionString, `file-${sizeMB}`, cfg, path.join(work, 'dump.archive')], env));
+    add('backup-p', await measure(node, [CLI, 'mongo', 'backup', ...common, '--encryption-recipients', recipient, '--storage-prefix', `p${sizeMB}`], env));
+    add('restore-a', await measure(node, ['-e', BASELINE, 'restore-a', az.connectionString, `plain-${sizeMB}`, cfg], env));
+    add('restore-b', await measure(node, ['-e', BASELINE, 'restore-b', az.connectionString, `plain-${sizeMB}`, cfg, path.join(work, 'restore.archive')], env));
+    add('restore-p', await measure(node, [CLI, 'mongo', 'restore', ...common, '--age-identity-file', path.join(work, 'age.txt'), '--storage-prefix', `p${sizeMB}`, '--work-directory', work, '--backup-id', 'latest'], env));
+  }
+  const dumpRate = Math.round((JSON.parse(fs.readFileSync(state, 'utf8')) as { bytesPerSecond: number }).bytesPerSecond / MB);
+  fs.rmSync(work, { recursive: true, force: true });
+  const sec = (k: string): number => median(t[k].map((m) => m.seconds));
+  const rss = (k: string): number => Math.max(...t[k].map((m) => m.rssMB));
+  const rows: (string | number)[][] = [];
+  for (const op of ['backup', 'restore']) {
+    const p = sec(`${op}-p`);
+    const a = sec(`${op}-a`);
+    const b = sec(`${op}-b`);
+    const thr = a / p;
+    const wall = p / b;
+    rows.push([
+      `${sizeMB} MB`,
+      op,
+      p.toFixed(2),
+      a.toFixed(2),
+      b.toFixed(2),
+      `${((sizeMB / p)).toFixed(0)} MB/s (dump ≤ ${dumpRate} MB/s)`,
+      thr.toFixed(2),
+      thr >= 0.85 ? 'met' : 'MISSED',
+      wall.toFixed(2),
+      wall <= 0.6 ? 'met' : 'MISSED',
+      rss(`${op}-p`).toFixed(0),
+      rss(`${op}-a`).toFixed(0),
+      rss(`${op}-b`).toFixed(0),
+      rss(`${op}-p`) <= 200 ? 'met' : 'MISSED',
+    ]);
+  }
+  return rows;
+}
+
+export const benches: Bench[] = [
+  {
+    name: 'mongo backup/restore pipeline into Azurite vs (a) plain uploadStream/download and (b) dump-to-file-then-upload (median; peak RSS per process)',
+    columns: ['size', 'op', 'pipeline s', '(a) s', '(b) s', 'pipeline rate', 'throughput vs (a)', 'goal ≥0.85', 'wall vs (b)', 'goal ≤0.6', 'RSS MB pipeline', 'RSS (a)', 'RSS (b)', 'goal ≤200 MB'],
+    async run() {
+      if (!fs.existsSync(CLI)) throw new Error(`${CLI} missing: run npm run build`);
+      const az = await startAzurite();
+      try {
+        await az.createContainer('bench');
+        const rows = await benchSize(az, 256, 3);
+        if (process.env.STACKHUB_BENCH_MONGO_2G === '1') rows.push(...(await benchSize(az, 2048, 1)));
+        else rows.push(['2048 MB', 'skipped', 'set STACKHUB_BENCH_MONGO_2G=1', '', '', '', '', '', '', '', '', '', '', '']);
+        return rows;
+      } finally {
+        await az.stop();
+      }
+    },
+  },
+];
