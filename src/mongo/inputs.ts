@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { InputDef, InputReader, OutputDef } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import { InputError } from '../shared/errors';
+import { kubeconfigSecrets } from '../platform/kubeconfig';
 import { findSite, loadSitesFile, readSecretRef, type Site } from '../shared/sites';
 import {
   encryptionInputs,
@@ -362,6 +363,12 @@ export function parseMongoInputs(read: InputReader, platform: Platform): MongoIn
     }
   }
 
+  // a password taken out of a URI is a secret of its own (the whole URI is masked already)
+  for (const ep of [source, scratch]) {
+    const uri = ep?.place === 'agent' ? ep.uri : ep && 'uri' in ep.config ? ep.config.uri : undefined;
+    if (uri?.password) platform.mask(uri.password);
+  }
+
   let kube: MongoInputs['kube'];
   const usesKube = (source?.place ?? scratch?.place) === 'kubectl-exec';
   if (usesKube) {
@@ -369,7 +376,8 @@ export function parseMongoInputs(read: InputReader, platform: Platform): MongoIn
     let kubeconfig = conn?.kubeconfig ?? read.secret('kubeconfig');
     if (!kubeconfig && siteDef?.cluster?.kubeconfig) kubeconfig = readSecretRef(siteDef.cluster.kubeconfig, 'kubeconfig', process.env, sitesDir);
     if (!kubeconfig) throw new InputError(platform.name === 'azure-pipelines' ? 'kubernetesConnection' : 'kubeconfig', 'is required with place kubectl-exec (or set the site\'s cluster.kubeconfig in the sites file)');
-    platform.mask(kubeconfig);
+    // the secret parts only (a token, a key): masking every line would hide ordinary words in all logs
+    for (const secret of kubeconfigSecrets(kubeconfig)) platform.mask(secret);
     if (!/apiVersion|clusters/.test(kubeconfig)) throw new InputError('kubeconfig', 'expected a kubeconfig document (YAML with clusters, users, contexts)');
     kube = { kubeconfig, context: read.string('kubeContext') ?? conn?.context ?? siteDef?.cluster?.context };
   }

@@ -97,7 +97,7 @@ describe('helm-release preflight with the real helm', function () {
       });
 
       it('a packaged .tgz (helm package) is the chart', async () => {
-        const r = await w.run({ helmPath: spies[v].bin, dryRun: 'true', chart: tgz, chartVersion: '1.2.0', command: 'preflight', recordPath: path.join(w.dir, `tgz-${v}.json`) });
+        const r = await w.run({ helmPath: spies[v].bin, chart: tgz, chartVersion: '1.2.0', command: 'preflight', site: 'east', recordPath: path.join(w.dir, `tgz-${v}.json`) });
         assert.equal(r.ok, true, r.failed);
         const rec = JSON.parse(r.outputs.record);
         assert.deepEqual({ source: rec.chart.source, ref: rec.chart.ref, version: rec.chart.version, app: rec.chart.appVersion }, { source: 'tgz', ref: 'ratings-1.2.0.tgz', version: '1.2.0', app: '2.4.1' });
@@ -120,7 +120,8 @@ describe('helm-release preflight with the real helm', function () {
         const calls = argvLog(v);
         assert.match(calls, new RegExp(`^registry login ${host.replace(/\./g, '\\.')} --username ci --password-stdin --ca-file \\S+$`, 'm'));
         assert.match(calls, new RegExp(`^pull oci://${host.replace(/\./g, '\\.')}/charts/ratings --version 1\\.2\\.0 --destination \\S+ --ca-file \\S+$`, 'm'));
-        assert.equal(calls.match(/^pull /gm)!.length, 1, 'located once for every site');
+        assert.equal(calls.match(/^pull /gm)!.length, 1, 'located once for both sites');
+        assert.equal(calls.match(/^template /gm)!.length, 2);
         assert.ok(!calls.includes(PASSWORD), 'no password on any argv');
         assert.ok(!r.log.includes(PASSWORD) && !r.summary.includes(PASSWORD));
         const reqs = oci.requests.slice(before);
@@ -142,7 +143,7 @@ describe('helm-release preflight with the real helm', function () {
 
       it('a classic chart repository with credentials (repo add --password-stdin) and a CA', async () => {
         fs.rmSync(spies[v].log, { force: true });
-        const r = await w.run({ helmPath: spies[v].bin, dryRun: 'true', chart: 'ratings', repoUrl: repo.url, chartVersion: '~1.2', registryUsername: 'ci', registryPassword: PASSWORD, registryCaFile: ca.certFile });
+        const r = await w.run({ helmPath: spies[v].bin, command: 'preflight', site: 'east', recordPath: path.join(w.dir, `repo-${v}.json`), chart: 'ratings', repoUrl: repo.url, chartVersion: '~1.2', registryUsername: 'ci', registryPassword: PASSWORD, registryCaFile: ca.certFile });
         assert.equal(r.ok, true, r.failed);
         const calls = argvLog(v);
         assert.match(calls, /^repo add stackhub-ha-charts https:\/\/127\.0\.0\.1:\d+ --username ci --password-stdin --ca-file \S+ --force-update$/m);

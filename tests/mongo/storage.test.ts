@@ -37,6 +37,8 @@ import {
 } from '../../src/shared/storage';
 import { s3ClientConfig } from '../../src/shared/storage/s3';
 import { startAzurite, startS3rver, type AzuriteServer, type S3Server } from '../helpers/storage-servers';
+import { startArmServer, startLoginServer } from '../helpers/arm-servers';
+import { makeCa, makeServerCert } from '../helpers/tls';
 import { startRecordingProxy } from './recording-proxy';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -213,6 +215,39 @@ describe('shared/storage', function () {
       const plain = BlobServiceClient.fromConnectionString(az.connectionString).getContainerClient('backups');
       assert.ok(await plain.getBlockBlobClient('sas/k').exists());
     });
+  });
+
+  it('Azure Blob on another Hub through a Hub ARM credential: listKeys only (ADFS), then shared key; the key is masked', async () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'listkeys-'));
+    const ca = makeCa(work);
+    const cert = makeServerCert(ca, work);
+    fs.writeFileSync(path.join(work, 'ca.pem'), ca.certPem);
+    const audience = 'https://management.adfs.azurestack.local/00000000-0000-0000-0000-000000000001';
+    const login = await startLoginServer({ cert, flavour: 'adfs', clients: { 'backup-app': { secret: 'arm-SECRET-1' } }, audiences: [audience] });
+    const id = `/subscriptions/1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/${az.account}`;
+    const arm = await startArmServer({
+      cert,
+      login,
+      hub: { audience },
+      handle: (r) => (r.method === 'POST' && r.path === `${id}/listKeys` && r.query['api-version'] === '2019-06-01' ? { status: 200, body: { keys: [{ keyName: 'key1', value: az.key, permissions: 'FULL' }] } } : { status: 404, body: { error: { code: 'NotFound', message: r.path } } }),
+    });
+    try {
+      const defs = storageInputs();
+      const values: Record<string, string> = { storageKind: 'azure-blob', storageAccountUrl: az.blobEndpoint, storageContainer: 'backups', storagePrefix: 'lk', storageAccountResourceId: id, storageArmEndpoint: arm.url, storageArmClientId: 'backup-app', storageArmClientSecret: 'arm-SECRET-1', storageCaCertificate: path.join(work, 'ca.pem') };
+      const parsed = parseStorageTarget(createInputReader(defs, (n) => values[n], () => undefined));
+      const masked: string[] = [];
+      const st = await openStorage(parsed, { mask: (m) => masked.push(m) });
+      await st.put('k', Readable.from([Buffer.from('via listKeys')]));
+      assert.equal(String(await readAll((await st.get('k')).stream)), 'via listKeys');
+      assert.ok(masked.includes(az.key));
+      assert.deepEqual(arm.requests.filter((r) => r.path !== '/metadata/endpoints').map((r) => `${r.method} ${r.path}`), [`POST ${id}/listKeys`]);
+      assert.ok(login.requests.some((r) => r.form?.client_id === 'backup-app'));
+      await st.close();
+    } finally {
+      await arm.close();
+      await login.close();
+      fs.rmSync(work, { recursive: true, force: true });
+    }
   });
 
   describe('S3 specifics', () => {
