@@ -6,7 +6,8 @@
  *      the pipeline's wall time should be ≤ 0.6 of it when dump and upload take similar time;
  * and the peak RSS of every process (goal: flat across sizes, ≤ 200 MB). The source is the mongodump double
  * (tests/helpers/mongo-doubles: a deterministic archive of one collection of the given size) so all three read the
- * same bytes from a child process. 256 MB always; 2 GB with STACKHUB_BENCH_MONGO_2G=1.
+ * same bytes from a child process; the pipeline is the ADO task bundle. 256 MB always; 2 GB with
+ * STACKHUB_BENCH_MONGO_2G=1.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -18,7 +19,8 @@ import { startAzurite, type AzuriteServer } from '../tests/helpers/storage-serve
 
 const ROOT = path.resolve(__dirname, '..');
 const DOUBLES = path.join(ROOT, 'tests', 'helpers', 'mongo-doubles');
-const CLI = path.join(ROOT, 'dist', 'cli', 'stackhub-ha.js');
+/** The pipeline runs as the agents run it: the Azure Pipelines task bundle (heavy SDKs in vendor/ sidecars). */
+const TASK = path.join(ROOT, 'tasks', 'StackHubMongoBackupV1', 'dist', 'index.js');
 const MB = 1024 * 1024;
 
 interface Measured {
@@ -90,7 +92,6 @@ async function benchSize(az: AzuriteServer, sizeMB: number, reps: number): Promi
   fs.writeFileSync(cfg, `uri: mongodb://b@bench-mongo:27017/\npassword: ${password}\n`, { mode: 0o600 });
   const { generateX25519Identity, identityToRecipient } = await import('age-encryption');
   const identity = await generateX25519Identity();
-  fs.writeFileSync(path.join(work, 'age.txt'), identity + '\n', { mode: 0o600 });
   const recipient = await identityToRecipient(identity);
   const env: NodeJS.ProcessEnv = {
     PATH: `${DOUBLES}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
@@ -100,7 +101,12 @@ async function benchSize(az: AzuriteServer, sizeMB: number, reps: number): Promi
     CS: az.connectionString,
     URI: `mongodb://b:${password}@bench-mongo:27017/`,
   };
-  const common = ['--site', 'bench', '--scope', 'database', '--database', 'bench', '--storage-kind', 'azure-blob', '--storage-container', 'bench', '--storage-connection-string-env', 'CS', '--connection-string-env', 'URI'];
+  const task = (inputs: Record<string, string>): NodeJS.ProcessEnv => {
+    const e: NodeJS.ProcessEnv = { ...env, AGENT_TEMPDIRECTORY: work, SYSTEM_DEBUG: 'false' };
+    const all = { site: 'bench', scope: 'database', database: 'bench', storageKind: 'azure-blob', storageContainer: 'bench', storageConnectionString: az.connectionString, connectionString: env.URI!, storagePrefix: `p${sizeMB}`, ...inputs };
+    for (const [k, v] of Object.entries(all)) e[`INPUT_${k.toUpperCase()}`] = v;
+    return e;
+  };
   const node = process.execPath;
   const t: Record<string, Measured[]> = {};
   const add = (k: string, m: Measured): void => void (t[k] ??= []).push(m);
@@ -115,10 +121,10 @@ async function benchSize(az: AzuriteServer, sizeMB: number, reps: number): Promi
     // interleaved, so that each sees the same machine load
     add('backup-a', await measure(node, ['-e', BASELINE, 'backup-a', az.connectionString, `plain-${sizeMB}`, cfg], env));
     add('backup-b', await measure(node, ['-e', BASELINE, 'backup-b', az.connectionString, `file-${sizeMB}`, cfg, path.join(work, 'dump.archive')], env));
-    add('backup-p', await measure(node, [CLI, 'mongo', 'backup', ...common, '--encryption-recipients', recipient, '--storage-prefix', `p${sizeMB}`], env));
+    add('backup-p', await measure(node, [TASK], task({ command: 'backup', encryptionRecipients: recipient })));
     add('restore-a', await measure(node, ['-e', BASELINE, 'restore-a', az.connectionString, `plain-${sizeMB}`, cfg], env));
     add('restore-b', await measure(node, ['-e', BASELINE, 'restore-b', az.connectionString, `plain-${sizeMB}`, cfg, path.join(work, 'restore.archive')], env));
-    add('restore-p', await measure(node, [CLI, 'mongo', 'restore', ...common, '--age-identity-file', path.join(work, 'age.txt'), '--storage-prefix', `p${sizeMB}`, '--work-directory', work, '--backup-id', 'latest'], env));
+    add('restore-p', await measure(node, [TASK], task({ command: 'restore', ageIdentity: identity, workDirectory: work, backupId: 'latest' })));
   }
   const dumpRate = Math.round((JSON.parse(fs.readFileSync(state, 'utf8')) as { bytesPerSecond: number }).bytesPerSecond / MB);
   fs.rmSync(work, { recursive: true, force: true });
@@ -156,7 +162,7 @@ export const benches: Bench[] = [
     name: 'mongo backup/restore pipeline into Azurite vs (a) plain uploadStream/download and (b) dump-to-file-then-upload (median; peak RSS per process)',
     columns: ['size', 'op', 'pipeline s', '(a) s', '(b) s', 'pipeline rate', 'throughput vs (a)', 'goal ≥0.85', 'wall vs (b)', 'goal ≤0.6', 'RSS MB pipeline', 'RSS (a)', 'RSS (b)', 'goal ≤200 MB'],
     async run() {
-      if (!fs.existsSync(CLI)) throw new Error(`${CLI} missing: run npm run build`);
+      if (!fs.existsSync(TASK)) throw new Error(`${TASK} missing: run npm run build`);
       const az = await startAzurite();
       try {
         await az.createContainer('bench');

@@ -138,8 +138,9 @@ export async function backup(inputs: MongoInputs, store: Storage, ctx: RunContex
     ['encryption', enc.format === 'age' ? `age, ${enc.recipients.length} recipient(s)` : 'NONE (plaintext)'],
   ]);
   try {
-    const mongodumpVersion = await place.toolVersion('mongodump');
-    ctx.log.info(`mongodump ${mongodumpVersion ?? '(version unknown)'} in ${place.description} → ${store.location(joinKey(dir, archive))}`);
+    // the version is for the manifest only: ask for it while the dump runs
+    const versionP = place.toolVersion('mongodump').catch((e: unknown) => e as Error);
+    ctx.log.info(`mongodump in ${place.description} → ${store.location(joinKey(dir, archive))}`);
     const counts: Record<string, number> = {};
     const hb = heartbeat(ctx, 'stored');
     const writer = new SetWriter(store, dir, { encryption: enc, onProgress: hb.tick });
@@ -190,6 +191,10 @@ export async function backup(inputs: MongoInputs, store: Storage, ctx: RunContex
       throw err;
     }
     const obj = (p as PromiseFulfilledResult<ManifestObject>).value;
+    const v = await versionP;
+    if (v instanceof Error) throw v;
+    const mongodumpVersion = v;
+    ctx.log.info(`mongodump ${mongodumpVersion ?? '(version unknown)'}: ${human(obj.plainSize)} dumped`);
     const data: MongoManifestData = {
       scope: inputs.scope,
       database: inputs.database,
