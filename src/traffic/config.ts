@@ -17,7 +17,7 @@ import type { TrafficClock } from './clock';
 import { parseStatusRanges, type ProbeSettings } from './health';
 import type { TrafficSite } from './provider';
 import { recordTypeFor, type RecordType } from './providers/records';
-import type { Rfc2136Key } from './providers/rfc2136';
+import type { Rfc2136Config, Rfc2136Key } from './providers/rfc2136';
 import { PROFILE_ID } from './providers/traffic-manager';
 import { ZONE_ID } from './providers/azure-stack-dns';
 import { normName, parseResolver } from './resolvers';
@@ -216,19 +216,8 @@ export interface TrafficManagerSettings {
   subscriptionId: string;
 }
 
-/** rfc2136 settings. */
-export interface Rfc2136Settings {
-  server: string;
-  port: number;
-  zone: string;
-  name: string;
-  type: 'auto' | RecordType;
-  ttl?: number;
-  key: Rfc2136Key;
-  nsupdate: string;
-  dig: string;
-  timeoutSeconds: number;
-}
+/** rfc2136 settings: exactly what the provider takes. */
+export type Rfc2136Settings = Rfc2136Config;
 
 /** azure-stack-dns settings. */
 export interface AzureStackDnsSettings {
