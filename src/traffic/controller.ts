@@ -15,12 +15,13 @@
  */
 import type { RunContext } from '../platform/capability';
 import { Summary } from '../platform/summary';
-import { PreconditionError, oneLine } from '../shared/errors';
+import { oneLine } from '../shared/errors';
 import type { TrafficCheck, TrafficController, TrafficOperationResult, TrafficSiteState, TrafficState } from './api';
 import type { TrafficClock } from './clock';
 import { TrafficVerificationError, withTrafficInfo } from './errors';
-import { probe, type ProbeNetwork, type ProbeSettings } from './health';
-import { assertSomeSiteServes, planDrain, planFailover, planRestore, planSwap, planWeights, sitesGainingTraffic } from './plan';
+import { DEFAULT_GATES, runGates, type GateCheck, type OperationKind } from './gates';
+import type { ProbeNetwork, ProbeSettings } from './health';
+import { byPriority, planDrain, primaryOf, planFailover, planRestore, planSwap, planWeights, sitesGainingTraffic } from './plan';
 import type { HealthVerdict, ProviderSnapshot, TrafficProvider, TrafficSite } from './provider';
 import { checkResolvers } from './resolvers';
 
@@ -37,6 +38,8 @@ export interface ControllerOptions {
   maxDnsWaitSeconds?: number;
   /** Add a section per operation to ctx.summary (default true). */
   summary?: boolean;
+  /** The health gate's checks, in order (default {@link DEFAULT_GATES}); add one here, not in operate(). */
+  gates?: readonly GateCheck[];
   /** Input names used in messages (defaults: site, swapSites, weights, state). */
   inputNames?: { site?: string; swapSites?: string; weights?: string; state?: string };
 }
@@ -86,6 +89,41 @@ export function createController(opts: ControllerOptions): TrafficController {
     s.text(outcome);
   }
 
+  /**
+   * Whether the GSLB now sends users where the operation meant to (reading back the fields we wrote is not enough):
+   * every gaining site is confirmed by the provider (Online) and
+   * - priority: the highest-priority enabled endpoint that the GSLB does not report failed — counting endpoints
+   *   that are not in the sites file — is the intended primary, and it is Online;
+   * - weighted / multi / single: at least one site carrying users is confirmed (or the provider has no monitor).
+   */
+  function routesAsIntended(last: ProviderSnapshot, desired: TrafficState, gaining: readonly string[]): { ok: true; gaining: string; detail: string } | { ok: false; why: string } {
+    const at = (name: string): TrafficSiteState | undefined => last.state.sites.find((s) => s.site === name);
+    const serves = (s: TrafficSiteState): boolean => ['confirmed', 'unmonitored'].includes(health(s));
+    const pending = gaining.map(at).filter((s): s is TrafficSiteState => !!s && !serves(s));
+    if (pending.length) return { ok: false, why: pending.map((s) => `${s.site}: ${s.health ?? 'unknown'}`).join(', ') };
+    const view = provider.healthView;
+    const verdicts = gaining.map(at).filter((s): s is TrafficSiteState => !!s && health(s) === 'confirmed').map((s) => `${s.site}: ${s.health}`).join(', ');
+    if (last.model === 'priority') {
+      const intended = primaryOf('priority', desired.sites);
+      const ordered = byPriority([...last.state.sites, ...(last.others ?? [])].filter((s) => s.enabled));
+      for (const s of ordered) {
+        const v = health(s);
+        const name = s.site || `${s.endpoint} (not in the sites file)`;
+        if (s.site && s.site === intended) {
+          if (!serves(s)) return { ok: false, why: `${s.site}: ${s.health ?? 'unknown'}` };
+          return { ok: true, gaining: verdicts, detail: view ? `users go to ${s.site}, the highest-priority enabled endpoint that is ${s.health}` : '' };
+        }
+        if (v === 'failed') continue;
+        return { ok: false, why: `${name} (priority ${s.priority ?? '?'}, ${s.health ?? 'unknown'}) comes before ${intended ?? 'the intended site'} and ${v === 'pending' ? 'may still get' : 'gets'} the users` };
+      }
+      return { ok: false, why: `no enabled endpoint routes users to ${intended ?? 'the intended site'}` };
+    }
+    const carrying = desired.sites.filter((d) => d.enabled).map((d) => at(d.site)).filter((s): s is TrafficSiteState => !!s);
+    const online = carrying.filter(serves);
+    if (carrying.length && online.length === 0) return { ok: false, why: `no site carrying users is healthy by ${view ?? provider.name} (${carrying.map((s) => `${s.site}: ${s.health ?? 'unknown'}`).join(', ')})` };
+    return { ok: true, gaining: verdicts, detail: view && online.length ? `users go to ${online.map((s) => `${s.site} (${s.health})`).join(', ')}` : '' };
+  }
+
   /** Polls until the desired routing shows and every gaining site is confirmed healthy by the provider. */
   async function confirm(
     snap0: ProviderSnapshot,
@@ -103,17 +141,11 @@ export function createController(opts: ControllerOptions): TrafficController {
         last = await provider.read();
         if (provider.routingKey(last.state) !== want) why = `${provider.name} does not show the change yet`;
         else {
-          const pending = gaining
-            .map((g) => last!.state.sites.find((s) => s.site === g)!)
-            .filter((s) => !['confirmed', 'unmonitored'].includes(health(s)));
-          if (pending.length === 0) {
-            const verdicts = gaining
-              .map((g) => last!.state.sites.find((s) => s.site === g)!)
-              .filter((s) => health(s) === 'confirmed')
-              .map((s) => `${s.site}: ${s.health}`);
-            return { ok: true, applied: true, last, detail: `${provider.name} shows the change${verdicts.length ? `; ${verdicts.join(', ')}` : ''} after ${seconds(clock.now() - start)} (${poll} read${poll > 1 ? 's' : ''}, bound ${seconds(bound)})` };
+          const r = routesAsIntended(last, desired, gaining);
+          if (r.ok) {
+            return { ok: true, applied: true, last, detail: `${provider.name} shows the change${r.gaining ? `; ${r.gaining}` : ''} after ${seconds(clock.now() - start)} (${poll} read${poll > 1 ? 's' : ''}, bound ${seconds(bound)})${r.detail ? `; ${r.detail}` : ''}` };
           }
-          why = pending.map((s) => `${s.site}: ${s.health ?? 'unknown'}`).join(', ');
+          why = r.why;
         }
       } catch (e) {
         why = `cannot read ${provider.name}: ${oneLine(e)}`;
@@ -148,38 +180,43 @@ export function createController(opts: ControllerOptions): TrafficController {
     return full;
   }
 
-  async function operate(title: string, plan: (snap: ProviderSnapshot) => TrafficState): Promise<TrafficOperationResult> {
+  async function operate(kind: OperationKind, title: string, plan: (snap: ProviderSnapshot) => TrafficState): Promise<TrafficOperationResult> {
     log.info(`traffic ${title}: reading the routing from ${provider.name}`);
     const snap0 = await provider.read();
     const checks: TrafficCheck[] = [];
+    const gateNotes: string[] = [];
+    const notesOf = (snap: ProviderSnapshot): string[] => [...(snap.notes ?? []), ...gateNotes];
     let written = false;
     let reverted: boolean | undefined;
     let after: TrafficState | undefined = snap0.state;
     let latest: ProviderSnapshot = snap0;
     try {
       const desired = plan(snap0);
-      const gaining = sitesGainingTraffic(snap0.model, snap0.state.sites, desired.sites, health);
+      // by intent: the sites the operation sends users to, whatever the GSLB says of them now (the gate checks that)
+      const gaining = sitesGainingTraffic(snap0.model, snap0.state.sites, desired.sites);
       if (provider.routingKey(desired) === provider.routingKey(snap0.state)) {
         log.info(`traffic ${title}: the routing already is as asked; nothing to write`);
         summarise(title, snap0, snap0.state, checks, 'No change: the routing already was as asked.');
         return { operation: title, previousState: snap0.state, state: snap0.state, checks, noChange: true };
       }
-      assertSomeSiteServes(desired.sites, gaining, health, title);
-
-      for (const g of gaining) {
-        const site = opts.sites.find((s) => s.name === g);
-        if (opts.probe.skip) {
-          checks.push({ name: `health probe ${g}`, ok: true, detail: 'skipped (skipHealthCheck: true)' });
-          continue;
-        }
-        if (!site?.probeUrl) {
-          throw new PreconditionError(`site ${g} would gain traffic but has no traffic.probeUrl in the sites file to check its health: add one (or set skipHealthCheck: true); nothing was changed`);
-        }
-        log.info(`health gate: probing ${site.probeUrl} for site ${g}`);
-        const c = await probe(g, site.probeUrl, opts.probe, opts.network, clock);
-        checks.push(c);
-        if (!c.ok) throw new PreconditionError(`site ${g} is not healthy: ${c.detail}; nothing was changed (skipHealthCheck: true overrides the gate)`);
-      }
+      // the health gate: every check before any write (src/traffic/gates.ts)
+      await runGates(opts.gates ?? DEFAULT_GATES, {
+        title,
+        kind,
+        snapshot: snap0,
+        desired,
+        gaining,
+        provider,
+        sites: opts.sites,
+        probe: opts.probe,
+        network: opts.network,
+        clock,
+        log,
+        checks,
+        notes: gateNotes,
+        gslb: new Map(),
+        probed: new Map(),
+      });
 
       log.info(`traffic ${title}: writing to ${provider.name}`);
       await provider.write(snap0, desired);
@@ -233,7 +270,7 @@ export function createController(opts: ControllerOptions): TrafficController {
       const verifiedAfterMs = clock.now() - writtenAt;
       checks.push({ name: 'verified', ok: true, detail: `${seconds(verifiedAfterMs)} from the write` });
       log.progress(100, `traffic ${title}: verified`);
-      summarise(title, snap0, after, checks, `Verified ${seconds(verifiedAfterMs)} after the write.`, latest.notes);
+      summarise(title, snap0, after, checks, `Verified ${seconds(verifiedAfterMs)} after the write.`, notesOf(latest));
       return { operation: title, previousState: snap0.state, state: after ?? desired, checks, verifiedAfterMs, noChange: false };
     } catch (e) {
       const note = written
@@ -241,7 +278,7 @@ export function createController(opts: ControllerOptions): TrafficController {
           ? 'The change was written, not confirmed, and put back.'
           : 'The change was written and may be in force: undo takes the previousState output.'
         : 'Nothing was changed.';
-      summarise(title, snap0, written ? after : snap0.state, checks, `**Failed:** ${oneLine(e)} ${note}`, latest.notes);
+      summarise(title, snap0, written ? after : snap0.state, checks, `**Failed:** ${oneLine(e)} ${note}`, notesOf(latest));
       throw withTrafficInfo(e, { previousState: snap0.state, written, reverted });
     }
   }
@@ -262,15 +299,15 @@ export function createController(opts: ControllerOptions): TrafficController {
       }
       return snap.state;
     },
-    drain: (site) => operate(`drain ${site}`, (snap) => withSites(snap, planDrain(snap.model, snap.state.sites, site, names.site))),
-    restore: (site) => operate(`restore ${site}`, (snap) => withSites(snap, planRestore(snap.model, snap.state.sites, site, names.site))),
-    failover: (site) => operate(`failover to ${site}`, (snap) => withSites(snap, planFailover(snap.model, snap.state.sites, site, names.site))),
+    drain: (site) => operate('drain', `drain ${site}`, (snap) => withSites(snap, planDrain(snap.model, snap.state.sites, site, names.site))),
+    restore: (site) => operate('restore', `restore ${site}`, (snap) => withSites(snap, planRestore(snap.model, snap.state.sites, site, names.site))),
+    failover: (site) => operate('failover', `failover to ${site}`, (snap) => withSites(snap, planFailover(snap.model, snap.state.sites, site, names.site))),
     weights: (w) =>
-      operate(`weights ${Object.entries(w).map(([k, v]) => `${k}=${v}`).join(',')}`, (snap) => withSites(snap, planWeights(snap.model, snap.state.sites, w, names.weights))),
-    swap: (a, b) => operate(`swap ${a} ${b}`, (snap) => withSites(snap, planSwap(snap.model, snap.state.sites, a, b, names.swapSites))),
+      operate('weights', `weights ${Object.entries(w).map(([k, v]) => `${k}=${v}`).join(',')}`, (snap) => withSites(snap, planWeights(snap.model, snap.state.sites, w, names.weights))),
+    swap: (a, b) => operate('swap', `swap ${a} ${b}`, (snap) => withSites(snap, planSwap(snap.model, snap.state.sites, a, b, names.swapSites))),
     undo: async (state) => {
       provider.checkState(state, names.state);
-      return operate(`undo to the state of ${state.capturedAt}`, () => state);
+      return operate('undo', `undo to the state of ${state.capturedAt}`, () => state);
     },
   };
 }

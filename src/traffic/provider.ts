@@ -34,14 +34,22 @@ export interface ProviderSnapshot {
   dns?: DnsExpectation;
   /** Extra lines for the summary (e.g. "zone contoso.local lives on the Hub of site seattle"). */
   notes?: string[];
+  /**
+   * Endpoints of the GSLB that are not in the sites file but still take part in routing (Traffic Manager endpoints
+   * the sites file does not name), as site states whose `site` is empty. The controller needs them to tell where
+   * the GSLB sends users (an enabled, Online endpoint of better priority keeps the users). Never written.
+   */
+  others?: TrafficSiteState[];
 }
 
 /**
- * The provider's own verdict on a site's health after a change:
+ * The provider's own verdict on a site's health (the GSLB's view, see {@link TrafficProvider.healthView}):
  * - `confirmed`: the GSLB reports it serving (Traffic Manager `Online`);
- * - `pending`: not yet known (`CheckingEndpoint`, `Disabled` right after enabling) — keep polling within the bound;
- * - `failed`: the GSLB reports it unhealthy (`Degraded`, `Stopped`, `Inactive`);
- * - `unmonitored`: the provider has no health of its own (plain DNS, monitoring off): the write itself confirms.
+ * - `pending`: not yet known (`CheckingEndpoint`; a disabled endpoint, which the GSLB does not monitor) — before a
+ *   write the controller re-reads within the bound; after a write it keeps polling within the bound;
+ * - `failed`: the GSLB reports it unhealthy (`Degraded`, `Stopped`, `Inactive`, `Disabled` while enabled);
+ * - `unmonitored`: the provider has no health of its own (plain DNS, monitoring off): the probe is the only gate
+ *   and the write itself confirms.
  */
 export type HealthVerdict = 'confirmed' | 'pending' | 'failed' | 'unmonitored';
 
@@ -87,7 +95,14 @@ export interface TrafficProvider {
    */
   write(expected: ProviderSnapshot, desired: TrafficState): Promise<void>;
 
-  /** The provider's own health verdict for a site (see {@link HealthVerdict}). */
+  /**
+   * What the GSLB's own health view is, for messages and the summary (e.g. `Traffic Manager endpointMonitorStatus`);
+   * undefined when the provider has none (plain DNS): then every verdict is `unmonitored` and the HTTP probe is the
+   * only health gate. The controller, not the provider, decides what a verdict allows.
+   */
+  readonly healthView: string | undefined;
+
+  /** The provider's own health verdict for a site or an endpoint in {@link ProviderSnapshot.others}. Pure. */
   health(site: TrafficSiteState): HealthVerdict;
 
   /** How long the provider may take to confirm a change (Traffic Manager: interval × (tolerated + 1) + timeout). */

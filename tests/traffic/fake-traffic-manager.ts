@@ -4,6 +4,7 @@
  * only; unique priorities 1–1000 per profile and weights 1–1000 (400 otherwise); endpoint `type` answered as
  * `Microsoft.Network/trafficManagerProfiles/externalEndpoints`; `endpointMonitorStatus` is `Disabled` for a disabled
  * endpoint and otherwise follows a script the test sets per endpoint (one status per GET, the last one sticks).
+ * Like the real service, a body carrying read-only properties (monitor statuses, `dnsConfig.fqdn`) is refused.
  */
 import type { ArmAnswer, ArmRequest } from '../helpers/arm-servers';
 
@@ -129,6 +130,25 @@ export class FakeTrafficManager {
     }
   }
 
+  /**
+   * Read-only properties in a request body (the service sets them; Microsoft's 2022-04-01 request examples never
+   * send them): `dnsConfig.fqdn` (readOnly in the spec), `monitorConfig.profileMonitorStatus`, every endpoint's
+   * `endpointMonitorStatus`. Answered 400 so that a client echoing them back fails its test.
+   */
+  static readOnlyIn(body: unknown, endpointOnly = false): string | undefined {
+    const b = (body ?? {}) as { properties?: Record<string, unknown> & { dnsConfig?: Record<string, unknown>; monitorConfig?: Record<string, unknown>; endpoints?: { properties?: Record<string, unknown> }[] } };
+    const p = b.properties ?? {};
+    if (endpointOnly) return p.endpointMonitorStatus !== undefined ? 'properties.endpointMonitorStatus' : undefined;
+    if (p.dnsConfig?.fqdn !== undefined) return 'properties.dnsConfig.fqdn';
+    if (p.monitorConfig?.profileMonitorStatus !== undefined) return 'properties.monitorConfig.profileMonitorStatus';
+    const i = (p.endpoints ?? []).findIndex((e) => e?.properties?.endpointMonitorStatus !== undefined);
+    return i >= 0 ? `properties.endpoints[${i}].properties.endpointMonitorStatus` : undefined;
+  }
+
+  private readOnly(field: string): ArmAnswer {
+    return { status: 400, body: { error: { code: 'BadRequest', message: `The request contains the read-only property '${field}', which is set by the service and cannot be written.` } } };
+  }
+
   /** The ARM handler. */
   handle(r: ArmRequest): ArmAnswer {
     if (r.query['api-version'] !== API) return this.bad(`The api-version '${r.query['api-version']}' is not supported by Microsoft.Network/trafficManagerProfiles in this test.`);
@@ -141,6 +161,8 @@ export class FakeTrafficManager {
     if (p === id && r.method === 'PUT') {
       const body = r.body as { location?: string; properties?: { trafficRoutingMethod?: string; endpoints?: { name: string; type: string; properties: Record<string, unknown> }[] } };
       if (!body?.properties?.endpoints || body.location !== 'global') return this.bad('The profile must have location global and endpoints.');
+      const ro = FakeTrafficManager.readOnlyIn(body);
+      if (ro) return this.readOnly(ro);
       const before = this.endpoints.map((e) => ({ ...e }));
       const next: FakeEndpoint[] = body.properties.endpoints.map((e) => {
         const old = this.endpoints.find((x) => x.name.toLowerCase() === e.name.toLowerCase());
@@ -164,6 +186,8 @@ export class FakeTrafficManager {
     if (m && r.method === 'PATCH') {
       const ep = this.endpoints.find((e) => e.name.toLowerCase() === m[2]);
       if (!ep) return { status: 404, body: { error: { code: 'NotFound', message: `endpoint ${m[2]}` } } };
+      const ro = FakeTrafficManager.readOnlyIn(r.body, true);
+      if (ro) return this.readOnly(ro);
       const props = ((r.body as { properties?: Record<string, unknown> })?.properties ?? {}) as Record<string, unknown>;
       const before = this.endpoints.map((e) => ({ ...e }));
       const updated = { ...ep };

@@ -82,8 +82,9 @@ describe('traffic rfc2136 provider (real BIND 9, nsupdate, dig)', function () {
     assert.equal(clock.slept.reduce((a, b) => a + b, 0), 120_000);
     assert.ok(r.verifiedAfterMs! >= 120_000);
     const names = r.checks.map((c) => c.name);
-    assert.deepEqual(names, ['health probe denver', 'write', 'provider confirmation', 'DNS TTL wait', `DNS ratings.contoso.test CNAME via ${bind.address}`, 'verified']);
+    assert.deepEqual(names, ['GSLB health', 'health probe denver', 'write', 'provider confirmation', 'DNS TTL wait', `DNS ratings.contoso.test CNAME via ${bind.address}`, 'verified']);
     assert.ok(r.checks.every((c) => c.ok), JSON.stringify(r.checks));
+    assert.equal(r.checks[0].detail, 'no GSLB health view (rfc2136 has no monitor of its own): the HTTP probe is the gate');
     const md = ctx.summary.toMarkdown();
     assert.match(md, /### Traffic: failover to denver/);
     assert.match(md, /\| denver \| ratings\.denver\.contoso\.test \| ratings\.denver\.contoso\.test \| disabled \| enabled \|/);
@@ -164,7 +165,7 @@ describe('traffic rfc2136 provider (real BIND 9, nsupdate, dig)', function () {
     assert.equal(st.routing, 'A records www.contoso.test');
     const d = await ctl.drain('denver');
     assert.deepEqual(await bind.query('www.contoso.test', 'A'), ['10.0.0.1', '192.0.2.9'], 'an address of no site is kept');
-    assert.deepEqual(probes.requests, [], 'draining gains no site: no probe');
+    assert.deepEqual(probes.requests, ['/seattle/healthz'], 'draining gains no site, but the site that still serves must be healthy by its probe');
     assert.equal(d.checks.find((c) => c.name.startsWith('DNS www'))?.ok, true);
     const again = await ctl.drain('denver');
     assert.equal(again.noChange, true);
@@ -174,6 +175,7 @@ describe('traffic rfc2136 provider (real BIND 9, nsupdate, dig)', function () {
     assert.match(e.message, /^refusing to drain seattle: no site would serve traffic \(it is the last site that does\)/);
     assert.deepEqual(await bind.query('www.contoso.test', 'A'), ['10.0.0.1']);
 
+    probes.requests.length = 0;
     const r = await ctl.restore('denver');
     assert.deepEqual(probes.requests, ['/denver/healthz']);
     assert.deepEqual(await bind.query('www.contoso.test', 'A'), ['10.0.0.1', '10.0.0.2']);

@@ -85,6 +85,8 @@ export function recordSetBody(type: RecordType, values: readonly string[], ttl: 
 /** The Hub DNS provider. `connect` opens the Hub session (discovery + credential) on first use. */
 export class AzureStackDnsProvider implements TrafficProvider {
   readonly name = 'azure-stack-dns';
+  /** Plain DNS has no monitor: no GSLB health view; the HTTP probe is the gate. */
+  readonly healthView = undefined;
   readonly type: RecordType;
   private readonly records: RecordRouting;
   private arm?: Promise<Pick<ArmClient, 'request'>>;

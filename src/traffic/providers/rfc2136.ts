@@ -115,6 +115,8 @@ export type Exec = (file: string, args: readonly string[], opts?: ExecOptions) =
 /** The rfc2136 provider. */
 export class Rfc2136Provider implements TrafficProvider {
   readonly name = 'rfc2136';
+  /** Plain DNS has no monitor: no GSLB health view; the HTTP probe is the gate. */
+  readonly healthView = undefined;
   readonly type: RecordType;
   private readonly records: RecordRouting;
   private keyFile?: string;

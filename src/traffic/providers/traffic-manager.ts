@@ -105,6 +105,7 @@ const isIp = (t: string | undefined): boolean => !!t && (/^\d{1,3}(\.\d{1,3}){3}
 /** The Traffic Manager provider. */
 export class TrafficManagerProvider implements TrafficProvider {
   readonly name = 'azure-traffic-manager';
+  readonly healthView = 'Traffic Manager endpointMonitorStatus';
   private readonly profileName: string;
 
   constructor(
@@ -177,7 +178,17 @@ export class TrafficManagerProvider implements TrafficProvider {
     const foreign = endpoints.filter((e) => !sites.some((s) => lc(s.endpoint) === lc(e.name)));
     if (foreign.length) notes.push(`Endpoints not in the sites file (left as they are): ${foreign.map((e) => `${e.name} (${e.properties.endpointStatus})`).join(', ')}`);
     const fq = p.properties.dnsConfig?.fqdn;
+    const others: TrafficSiteState[] = foreign.map((e) => ({
+      site: '',
+      endpoint: e.name,
+      enabled: e.properties.endpointStatus === 'Enabled',
+      priority: e.properties.priority,
+      weight: e.properties.weight,
+      health: e.properties.endpointMonitorStatus ?? 'unknown',
+      target: e.properties.target,
+    }));
     return {
+      others,
       state: { provider: this.name, routing: method, sites, capturedAt: new Date(this.deps.clock.now()).toISOString(), detail },
       model: tmModel(method),
       dns: fq ? { name: fq, type: sites.every((s) => isIp(s.target)) && sites.length ? (sites.every((s) => !s.target?.includes(':')) ? 'A' : 'AAAA') : 'CNAME', ttlSeconds: p.properties.dnsConfig?.ttl ?? 0 } : undefined,
@@ -271,6 +282,12 @@ export class TrafficManagerProvider implements TrafficProvider {
     await this.deps.arm.request('PUT', this.cfg.profileId, { apiVersion: TRAFFIC_MANAGER_API_VERSION, body: profileBody(fresh, changes) });
   }
 
+  /**
+   * `endpointMonitorStatus` (2022-04-01: CheckingEndpoint, Online, Degraded, Disabled, Inactive, Stopped,
+   * Unmonitored): Online → confirmed; Degraded, Stopped, Inactive, and Disabled on an enabled endpoint (the profile
+   * is disabled) → failed; Unmonitored (monitoring off / alwaysServe) → unmonitored; CheckingEndpoint, Disabled on a
+   * disabled endpoint (not monitored), anything unknown → pending.
+   */
   health(site: TrafficSiteState): HealthVerdict {
     switch (lc(site.health ?? '')) {
       case 'online':
@@ -281,8 +298,10 @@ export class TrafficManagerProvider implements TrafficProvider {
       case 'stopped':
       case 'inactive':
         return 'failed';
+      case 'disabled':
+        return site.enabled ? 'failed' : 'pending';
       default:
-        return 'pending'; // CheckingEndpoint, Disabled (just enabled), unknown
+        return 'pending'; // CheckingEndpoint, unknown
     }
   }
 
@@ -311,16 +330,44 @@ export class TrafficManagerProvider implements TrafficProvider {
   }
 }
 
-/** The PUT body: the profile as read, with the changes, without the read-only monitor statuses. */
-export function profileBody(fresh: TmProfile, changes: { ep: TmEndpoint; fields: Record<string, unknown> }[]): TmProfile {
-  const body = JSON.parse(JSON.stringify(fresh)) as TmProfile;
-  if (body.properties.monitorConfig) delete body.properties.monitorConfig.profileMonitorStatus;
-  for (const ep of body.properties.endpoints ?? []) {
-    delete ep.properties.endpointMonitorStatus;
+/**
+ * What Profiles_CreateOrUpdate (PUT, 2022-04-01) may be sent, as in Microsoft's published example
+ * `Profile-PUT-WithEndpoints.json` (azure-rest-api-specs, specification/trafficmanager/.../2022-04-01): the
+ * profile's `location` and `tags`, and in `properties` the settings below. Left out on purpose: `id`/`name`/`type`
+ * of the profile (the URL names it), `dnsConfig.fqdn` (readOnly in the spec), `monitorConfig.profileMonitorStatus`
+ * and every endpoint's `endpointMonitorStatus` and `id` (set by the service, never in a request example).
+ */
+export const WRITABLE = {
+  profile: ['profileStatus', 'trafficRoutingMethod', 'trafficViewEnrollmentStatus', 'allowedEndpointRecordTypes', 'maxReturn'],
+  dnsConfig: ['relativeName', 'ttl'],
+  monitorConfig: ['protocol', 'port', 'path', 'intervalInSeconds', 'timeoutInSeconds', 'toleratedNumberOfFailures', 'customHeaders', 'expectedStatusCodeRanges'],
+  endpoint: ['targetResourceId', 'target', 'endpointStatus', 'weight', 'priority', 'endpointLocation', 'minChildEndpoints', 'minChildEndpointsIPv4', 'minChildEndpointsIPv6', 'geoMapping', 'subnets', 'customHeaders', 'alwaysServe'],
+} as const;
+
+/** The listed keys of `o` that hold a value (null and undefined left out: "not set"). */
+function pick(o: Record<string, unknown> | undefined, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (o && o[k] !== undefined && o[k] !== null) out[k] = o[k];
+  return out;
+}
+
+/** The PUT body: the writable settings of the profile as read (see {@link WRITABLE}), with the changes. */
+export function profileBody(fresh: TmProfile, changes: { ep: TmEndpoint; fields: Record<string, unknown> }[]): Record<string, unknown> {
+  const p = fresh.properties;
+  const endpoints = (p.endpoints ?? []).map((ep) => {
     const c = changes.find((x) => lc(x.ep.name) === lc(ep.name));
-    if (c) Object.assign(ep.properties, c.fields);
-  }
-  return body;
+    return { name: ep.name, type: ep.type, properties: { ...pick(ep.properties, WRITABLE.endpoint), ...(c?.fields ?? {}) } };
+  });
+  return {
+    location: fresh.location,
+    ...(fresh.tags !== undefined ? { tags: fresh.tags } : {}),
+    properties: {
+      ...pick(p, WRITABLE.profile),
+      ...(p.dnsConfig ? { dnsConfig: pick(p.dnsConfig, WRITABLE.dnsConfig) } : {}),
+      ...(p.monitorConfig ? { monitorConfig: pick(p.monitorConfig, WRITABLE.monitorConfig) } : {}),
+      endpoints,
+    },
+  };
 }
 
 function describeDiff(a: TmDetail, b: TmDetail): string {
