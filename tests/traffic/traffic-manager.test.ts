@@ -338,4 +338,183 @@ describe('traffic azure-traffic-manager provider (local ARM + token endpoint ove
     assert.deepEqual(tm.endpoints.map((x) => x.priority), [1, 2, 10], 'the failover stands');
     assert.equal(e.reverted, false);
   });
+
+  describe('GSLB health gate: the Traffic Manager endpointMonitorStatus as well as the probe (scripted monitor states)', () => {
+    const puts = () => arm.requests.filter((r) => r.method === 'PUT' || r.method === 'PATCH');
+    const noProbe = () => sitesOf(['seattle', 'denver'].map((n) => ({ name: n, endpoint: `${n}-ingress`, target: `ratings.${n}.contoso.test` })));
+
+    for (const status of ['Degraded', 'Stopped', 'Inactive', 'Disabled']) {
+      it(`failover to a site Traffic Manager reports ${status} (its probe answers 200) → refused before any write`, async () => {
+        tm.endpoints[1].monitor = status;
+        if (status === 'Disabled') tm.endpoints[1].status = 'Enabled'; // enabled endpoint, monitor Disabled (profile-level)
+        const e = await rejects(createTrafficController(config(), sites(), ctx).failover('denver'));
+        assert.equal(e.message, `site denver is not healthy by Traffic Manager endpointMonitorStatus: ${status}; azure-traffic-manager would not send users there; nothing was changed (skipHealthCheck: true overrides the gate)`);
+        assert.deepEqual(puts(), [], 'no write');
+        assert.equal(e.written, false);
+        assert.deepEqual(tm.endpoints.map((x) => x.priority), [1, 2, 10]);
+        assert.match(ctx.summary.toMarkdown(), /Nothing was changed\./);
+      });
+    }
+
+    it('swap to a site still CheckingEndpoint after the bound → refused, no write; the gate re-reads at the poll interval', async () => {
+      tm.interval = 10;
+      tm.tolerated = 1;
+      tm.timeout = 5;
+      tm.endpoints[1].monitor = 'CheckingEndpoint';
+      const clock = new ManualClock();
+      const e = await rejects(createTrafficController(config({}, clock), sites(), ctx).swap('seattle', 'denver'));
+      assert.equal(e.message, 'denver: CheckingEndpoint by Traffic Manager endpointMonitorStatus after 25 s (the bound): not known healthy, azure-traffic-manager may not send users there; nothing was changed (skipHealthCheck: true overrides the gate)');
+      assert.deepEqual(clock.slept, [10_000, 10_000, 5_000]);
+      assert.deepEqual(puts(), []);
+      assert.deepEqual(probes.requests, [], 'refused before probing');
+    });
+
+    it('swap to a site that turns Online within the bound → goes ahead (CheckingEndpoint is waited for, not refused)', async () => {
+      tm.scripts.set('denver-ingress', ['CheckingEndpoint', 'CheckingEndpoint', 'Online']);
+      const clock = new ManualClock();
+      const r = await createTrafficController(config({}, clock), sites(), ctx).swap('seattle', 'denver');
+      assert.deepEqual(tm.endpoints.map((x) => x.priority), [2, 1, 10]);
+      assert.equal(r.checks.find((c) => c.name === 'GSLB health denver')?.detail, 'Traffic Manager endpointMonitorStatus: Online');
+      assert.match(r.checks.find((c) => c.name === 'provider confirmation')!.detail, /; users go to denver, the highest-priority enabled endpoint that is Online$/);
+    });
+
+    it('weight shift to a site Traffic Manager reports Stopped → refused before any write', async () => {
+      tm.routing = 'Weighted';
+      for (const ep of tm.endpoints) ep.priority = undefined;
+      tm.endpoints[1].monitor = 'Stopped';
+      const e = await rejects(createTrafficController(config(), sites(), ctx).weights({ seattle: 100, denver: 900 }));
+      assert.match(e.message, /^site denver is not healthy by Traffic Manager endpointMonitorStatus: Stopped;/);
+      assert.deepEqual(puts(), []);
+    });
+
+    it('restore of a disabled site with no probe URL → refused (Traffic Manager has no verdict on a disabled endpoint), no write', async () => {
+      tm.endpoints[1].status = 'Disabled';
+      const e = await rejects(createTrafficController(config(), noProbe(), ctx).restore('denver'));
+      assert.equal(e.message, 'site denver would gain traffic but has no traffic.probeUrl in the sites file to check its health and Traffic Manager endpointMonitorStatus gives no verdict before the write (Disabled (not monitored while disabled)): add one (or set skipHealthCheck: true); nothing was changed');
+      assert.deepEqual(puts(), []);
+    });
+
+    it('no probe URL: the GSLB view is the only gate — Online goes ahead (the summary says so), Degraded is refused', async () => {
+      tm.scripts.set('denver-ingress', ['Online']);
+      const r = await createTrafficController(config(), noProbe(), ctx).failover('denver');
+      assert.deepEqual(tm.endpoints.map((x) => x.priority), [2, 1, 10]);
+      assert.equal(r.checks.find((c) => c.name === 'health probe denver')?.detail, 'not configured: Traffic Manager endpointMonitorStatus (Online) is the only gate');
+      assert.match(ctx.summary.toMarkdown(), /site denver has no traffic\.probeUrl: Traffic Manager endpointMonitorStatus \(Online\) is the only health gate/);
+
+      arm.requests.length = 0;
+      tm.scripts.clear();
+      tm.endpoints[0].monitor = 'Degraded';
+      const e = await rejects(createTrafficController(config(), noProbe(), testContext()).failover('seattle'));
+      assert.match(e.message, /^site seattle is not healthy by Traffic Manager endpointMonitorStatus: Degraded;/);
+      assert.deepEqual(puts(), []);
+    });
+
+    it('skipHealthCheck: true writes to a Degraded site, with a warning in the log', async () => {
+      tm.endpoints[1].monitor = 'Degraded';
+      tm.scripts.set('denver-ingress', ['Degraded', 'Degraded', 'Online']);
+      const r = await createTrafficController(config({ skipHealthCheck: 'true' }), sites(), ctx).failover('denver');
+      assert.equal(r.noChange, false);
+      assert.deepEqual(probes.requests, []);
+      assert.ok(ctx.lines.some((l) => /^warning: skipHealthCheck: true — failover to denver: the health gate \(HTTP probe and Traffic Manager endpointMonitorStatus\) is skipped for denver/.test(l)), ctx.lines.join('\n'));
+    });
+
+    it('an enabled endpoint outside the sites file with better priority and Online → refused before the write (users would stay there)', async () => {
+      tm.endpoints = [
+        { name: 'seattle-ingress', target: 'ratings.seattle.contoso.test', status: 'Enabled', priority: 2, weight: 1, monitor: 'Online' },
+        { name: 'denver-ingress', target: 'ratings.denver.contoso.test', status: 'Enabled', priority: 3, weight: 1, monitor: 'Online' },
+        { name: 'lab-ingress', target: 'ratings.lab.contoso.test', status: 'Enabled', priority: 1, weight: 1, monitor: 'Online' },
+      ];
+      const e = await rejects(createTrafficController(config(), sites(), ctx).failover('denver'));
+      assert.equal(e.message, 'endpoint lab-ingress (not in the sites file) has priority 1 (better than 2 for denver) and is Online: azure-traffic-manager would keep sending users there; nothing was changed');
+      assert.deepEqual(puts(), []);
+    });
+
+    it('verification is where Traffic Manager routes, not the fields read back: a better-priority endpoint Online after the write → not verified, put back', async () => {
+      tm.interval = 10;
+      tm.tolerated = 1;
+      tm.timeout = 5;
+      tm.endpoints = [
+        { name: 'seattle-ingress', target: 'ratings.seattle.contoso.test', status: 'Enabled', priority: 2, weight: 1, monitor: 'Online' },
+        { name: 'denver-ingress', target: 'ratings.denver.contoso.test', status: 'Enabled', priority: 3, weight: 1, monitor: 'Online' },
+        { name: 'lab-ingress', target: 'ratings.lab.contoso.test', status: 'Enabled', priority: 1, weight: 1, monitor: 'Degraded' },
+      ];
+      tm.scripts.set('lab-ingress', ['Degraded', 'Degraded', 'Online']); // read, re-read before the PUT, then Online
+      const e = await rejects(createTrafficController(config({}, new ManualClock()), sites(), ctx).failover('denver'));
+      assert.equal(e.message, 'traffic failover to denver: not confirmed within 25 s: lab-ingress (not in the sites file) (priority 1, Online) comes before denver and gets the users; the previous state was put back');
+      assert.equal(e.reverted, true);
+      assert.deepEqual(tm.endpoints.map((x) => [x.name, x.priority]), [['seattle-ingress', 2], ['denver-ingress', 3], ['lab-ingress', 1]]);
+      assert.equal(puts().length, 2, 'the write and the revert');
+    });
+
+    it('verification: the new primary Degraded after the write → not verified, put back (Weighted: a gaining target that is not Online too)', async () => {
+      tm.interval = 10;
+      tm.tolerated = 0;
+      tm.timeout = 5;
+      tm.scripts.set('denver-ingress', ['Online', 'Online', 'Degraded']);
+      const e = await rejects(createTrafficController(config({}, new ManualClock()), sites(), ctx).swap('seattle', 'denver'));
+      assert.equal(e.message, 'traffic swap seattle denver: not confirmed within 15 s: denver: Degraded; the previous state was put back');
+      assert.deepEqual(tm.endpoints.map((x) => x.priority), [1, 2, 10]);
+
+      tm.routing = 'Weighted';
+      for (const ep of tm.endpoints) ep.priority = undefined;
+      tm.scripts.set('denver-ingress', ['Online', 'Online', 'Stopped']);
+      const w = await rejects(createTrafficController(config({}, new ManualClock()), sites(), testContext()).weights({ denver: 900 }));
+      assert.equal(w.message, 'traffic weights denver=900: not confirmed within 15 s: denver: Stopped; the previous state was put back');
+      assert.deepEqual(tm.endpoints.map((x) => x.weight), [1, 1, 1]);
+    });
+
+    it('drain (Weighted): refused up front when every site still serving is unhealthy by the GSLB or its probe; the error names them', async () => {
+      tm.routing = 'Weighted';
+      for (const ep of tm.endpoints) ep.priority = undefined;
+      tm.endpoints[1].monitor = 'Degraded';
+      const e = await rejects(createTrafficController(config(), sites(), ctx).drain('seattle'));
+      assert.equal(e.message, 'refusing to drain seattle: the only sites left serving (denver: Degraded) are reported unhealthy');
+      assert.deepEqual(puts(), []);
+
+      tm.endpoints[1].monitor = 'Online';
+      probes.status.denver = 503;
+      const p = await rejects(createTrafficController(config(), sites(), testContext()).drain('seattle'));
+      assert.match(p.message, /^refusing to drain seattle: every site that would still serve is unhealthy: denver \(GET https:\/\/127\.0\.0\.1:\d+\/denver\/healthz answered 503, expected 200-399 \(3 attempts\)\); nothing was changed/);
+      assert.deepEqual(puts(), []);
+
+      probes.status.denver = 200;
+      const ok = await createTrafficController(config(), sites(), testContext()).drain('seattle');
+      assert.equal(ok.noChange, false);
+      assert.deepEqual(puts().map((r) => r.body), [{ properties: { endpointStatus: 'Disabled' } }]);
+    });
+
+    it('writes only writable properties: the PUT is shaped as Profile-PUT-WithEndpoints (2022-04-01); the fake refuses read-only ones', async () => {
+      tm.scripts.set('denver-ingress', ['Online']);
+      await createTrafficController(config(), sites(), ctx).swap('seattle', 'denver');
+      const put = puts()[0].body as Record<string, unknown>;
+      assert.deepEqual(put, {
+        location: 'global',
+        tags: { app: 'ratings' },
+        properties: {
+          profileStatus: 'Enabled',
+          trafficRoutingMethod: 'Priority',
+          trafficViewEnrollmentStatus: 'Disabled',
+          dnsConfig: { relativeName: 'ratings', ttl: 60 },
+          monitorConfig: { protocol: 'HTTPS', port: 443, path: '/healthz', intervalInSeconds: 30, timeoutInSeconds: 10, toleratedNumberOfFailures: 3, customHeaders: [], expectedStatusCodeRanges: [{ min: 200, max: 299 }] },
+          endpoints: [
+            { name: 'seattle-ingress', type: 'Microsoft.Network/trafficManagerProfiles/externalEndpoints', properties: { target: 'ratings.seattle.contoso.test', endpointStatus: 'Enabled', weight: 1, priority: 2, alwaysServe: 'Disabled', customHeaders: [] } },
+            { name: 'denver-ingress', type: 'Microsoft.Network/trafficManagerProfiles/externalEndpoints', properties: { target: 'ratings.denver.contoso.test', endpointStatus: 'Enabled', weight: 1, priority: 1, alwaysServe: 'Disabled', customHeaders: [] } },
+            { name: 'lab-ingress', type: 'Microsoft.Network/trafficManagerProfiles/externalEndpoints', properties: { target: 'ratings.lab.contoso.test', endpointStatus: 'Disabled', weight: 1, priority: 10, alwaysServe: 'Disabled', customHeaders: [] } },
+          ],
+        },
+      });
+      // the fake answers 400 to what the old body echoed back (so a regression fails the tests above)
+      for (const [field, body] of [
+        ['properties.dnsConfig.fqdn', { ...put, properties: { ...(put.properties as object), dnsConfig: { relativeName: 'ratings', fqdn: 'ratings.trafficmanager.test', ttl: 60 } } }],
+        ['properties.monitorConfig.profileMonitorStatus', { ...put, properties: { ...(put.properties as object), monitorConfig: { profileMonitorStatus: 'Online' } } }],
+        ['properties.endpoints[0].properties.endpointMonitorStatus', { ...put, properties: { ...(put.properties as object), endpoints: [{ name: 'seattle-ingress', type: 'x', properties: { endpointStatus: 'Enabled', priority: 1, endpointMonitorStatus: 'Online' } }] } }],
+      ] as const) {
+        const a = tm.handle({ method: 'PUT', path: tm.id, query: { 'api-version': '2022-04-01' }, headers: {}, body } as never);
+        assert.equal(a.status, 400);
+        assert.match(JSON.stringify(a.body), new RegExp(field.replace(/[.[\]]/g, '\\$&')));
+      }
+      const patch = tm.handle({ method: 'PATCH', path: `${tm.id}/externalEndpoints/denver-ingress`, query: { 'api-version': '2022-04-01' }, headers: {}, body: { properties: { endpointStatus: 'Enabled', endpointMonitorStatus: 'Online' } } } as never);
+      assert.equal(patch.status, 400);
+    });
+  });
 });
