@@ -151,6 +151,73 @@ describe('traffic swap bundles (ADO task, GitHub Action, CLI)', function () {
     });
   }
 
+  describe('GSLB health gate (Traffic Manager endpointMonitorStatus scripted by the test)', () => {
+    const tmInputs = (extra: Record<string, string>): Record<string, string> => ({
+      sitesFile: tmSites,
+      trafficProvider: 'azure-traffic-manager',
+      trafficProfile: tm.id,
+      trafficArmEndpoint: arm.url,
+      trafficAuthorityHost: login.url,
+      trafficTenantId: TENANT,
+      trafficClientId: 'app',
+      trafficClientSecret: SECRET,
+      trafficCaCertificate: caFile,
+      trafficMaxDnsWaitSeconds: '0',
+      ...extra,
+    });
+    const writes = (): string[] => arm.requests.filter((x) => x.method !== 'GET').map((x) => x.method);
+    beforeEach(() => {
+      arm.requests.length = 0;
+      tm.scripts.clear();
+    });
+
+    for (const rt of runtimes()) {
+      describe(`on ${rt.name}`, () => {
+        it('ADO task: failover to a site Traffic Manager reports Degraded (probe 200) is refused before any write', async () => {
+          tm.endpoints[1].monitor = 'Degraded';
+          const r = await runAdoTask({ task: TASK, node: rt.path, inputs: tmInputs({ command: 'failover', site: 'denver' }) });
+          assert.equal(r.result, 'Failed', r.stdout);
+          assert.match(r.stdout, /site denver is not healthy by Traffic Manager endpointMonitorStatus: Degraded; azure-traffic-manager would not send users there; nothing was changed/);
+          noStack(r.stdout);
+          assert.deepEqual(writes(), []);
+          assert.deepEqual(tm.endpoints.map((e) => e.priority), [1, 2]);
+        });
+
+        it('GitHub Action: drain (Weighted) refused up front when the site left serving fails its probe; the error names it', async () => {
+          tm.routing = 'Weighted';
+          for (const ep of tm.endpoints) {
+            ep.priority = undefined;
+            ep.weight = 1;
+          }
+          probes.status.denver = 503;
+          const r = await runGitHubAction({ action: ACTION, node: rt.path, inputs: { ...tmInputs({ command: 'drain', site: 'seattle' }), trafficProbeIntervalSeconds: '0' } });
+          assert.equal(r.exitCode, 1, r.stdout);
+          assert.equal(r.errors.length, 1);
+          assert.match(r.errors[0], /^refusing to drain seattle: every site that would still serve is unhealthy: denver \(GET http:\/\/127\.0\.0\.1:\d+\/denver\/healthz answered 503/);
+          noStack(r.stdout + r.stderr);
+          assert.deepEqual(writes(), []);
+          assert.equal(r.outputs.get('changed'), 'false');
+        });
+
+        it('CLI: a site with no probe URL — the GSLB view is the only gate (summary says so); a Stopped one is refused', async () => {
+          const noProbe = writeSitesFile(work, { sites: ['seattle', 'denver'].map((n) => ({ name: n, traffic: { endpoint: `${n}-ingress`, target: `ratings.${n}.contoso.test` } })) }, `noprobe-${rt.name}.json`);
+          const args = (site: string): string[] => ['traffic', 'failover', '--sites-file', noProbe, '--site', site, '--traffic-provider', 'azure-traffic-manager', '--traffic-profile', tm.id, '--traffic-arm-endpoint', arm.url, '--traffic-authority-host', login.url, '--traffic-tenant-id', TENANT, '--traffic-client-id', 'app', '--traffic-client-secret-env', 'S', '--traffic-ca-certificate', caFile, '--traffic-max-dns-wait-seconds', '0'];
+          const ok = await runCli(args('denver'), { node: rt.path, env: { S: SECRET } });
+          assert.equal(ok.exitCode, 0, ok.stderr);
+          assert.match(ok.stdout, /site denver has no traffic\.probeUrl: Traffic Manager endpointMonitorStatus \(Online\) is the only health gate/);
+          assert.deepEqual(tm.endpoints.map((e) => e.priority), [2, 1]);
+          arm.requests.length = 0;
+          tm.endpoints[0].monitor = 'Stopped';
+          const bad = await runCli(args('seattle'), { node: rt.path, env: { S: SECRET } });
+          assert.equal(bad.exitCode, 1);
+          assert.deepEqual(bad.stderr.split('\n').filter((l) => l.startsWith('error: ')), ['error: site seattle is not healthy by Traffic Manager endpointMonitorStatus: Stopped; azure-traffic-manager would not send users there; nothing was changed (skipHealthCheck: true overrides the gate)']);
+          noStack(bad.stderr + bad.stdout);
+          assert.deepEqual(writes(), []);
+        });
+      });
+    }
+  });
+
   it('ADO task: Traffic Manager through an azurerm service connection (secret masked, sign-in at the configured host)', async () => {
     login.requests.length = 0;
     arm.requests.length = 0;
