@@ -67,9 +67,24 @@ export function parseMongoUri(raw: string, input: string): MongoUri {
  * private directory (agent) or into the pod's private temp dir; never passed on an argv.
  */
 export function toolConfigYaml(uri: MongoUri): string {
-  const doc: Record<string, string> = { uri: uri.uriWithoutPassword };
+  const doc: Record<string, string> = { uri: toolUri(uri) };
   if (uri.password !== undefined) doc.password = uri.password;
   return YAML.stringify(doc, { lineWidth: 0 });
+}
+
+/**
+ * The URI the tools get. The real tools refuse a database in the URI path together with `--db` ("Cannot specify
+ * different database in connection URI and command-line option") and `--nsInclude`; the path database only names
+ * the authentication database, so it moves to `authSource` (unless one is given) and the path is dropped.
+ */
+export function toolUri(uri: MongoUri): string {
+  if (uri.database === undefined) return uri.uriWithoutPassword;
+  const m = /^([^/]*\/\/[^/?#]+)(\/[^?#]*)?(\?[^#]*)?$/.exec(uri.uriWithoutPassword);
+  if (!m) return uri.uriWithoutPassword;
+  const query = (m[3] ?? '').replace(/^\?/, '');
+  const params = query ? query.split('&') : [];
+  if (!params.some((p) => /^authSource=/i.test(p))) params.push(`authSource=${encodeURIComponent(uri.database)}`);
+  return `${m[1]}/?${params.join('&')}`;
 }
 
 /** MongoDB database-name rules: no `/\. "$*<>:|?` and fewer than 64 bytes. */

@@ -71,7 +71,9 @@ describe('mongo: argv builders', () => {
   it('the config file holds uri (without password) and password; the URI parser keeps hosts and never quotes values', () => {
     const u = parseMongoUri('mongodb://backup:p%40ss%3Aw0rd@a:27017,b:27017/admin?replicaSet=rs0&authSource=admin', 'connectionString');
     assert.deepEqual(u, { uriWithoutPassword: 'mongodb://backup@a:27017,b:27017/admin?replicaSet=rs0&authSource=admin', password: 'p@ss:w0rd', hosts: ['a:27017', 'b:27017'], database: 'admin', srv: false });
-    assert.deepEqual(YAML.parse(toolConfigYaml(u)), { uri: 'mongodb://backup@a:27017,b:27017/admin?replicaSet=rs0&authSource=admin', password: 'p@ss:w0rd' });
+    // the real tools refuse a URI database together with --db/--nsInclude: the path goes, authSource keeps its meaning
+    assert.deepEqual(YAML.parse(toolConfigYaml(u)), { uri: 'mongodb://backup@a:27017,b:27017/?replicaSet=rs0&authSource=admin', password: 'p@ss:w0rd' });
+    assert.deepEqual(YAML.parse(toolConfigYaml(parseMongoUri('mongodb://u:p@h:1/ratings?tls=true', 'c'))), { uri: 'mongodb://u@h:1/?tls=true&authSource=ratings', password: 'p' });
     assert.deepEqual(YAML.parse(toolConfigYaml(parseMongoUri('mongodb+srv://cluster.corp.local/', 'c'))), { uri: 'mongodb+srv://cluster.corp.local/' });
     for (const bad of ['http://x', 'mongodb://', 'mongodb://u:SECRETPW@a b', 'mongodb+srv://a:27017/', 'mongodb://u:SECRETPW@h:1,/x']) {
       assert.throws(() => parseMongoUri(bad, 'connectionString'), (e: unknown) => e instanceof InputError && e.input === 'connectionString' && !e.message.includes('SECRETPW'), bad);

@@ -39,36 +39,61 @@ function log(msg) {
 }
 
 /**
- * Parses argv against a flag table: name → 'bool' | 'value' | 'optional' (value only with =). Accepts `--f=v`,
- * `--f v` and short flags. Unknown flags fail with the real tools' message.
+ * Parses argv against a flag table (name → 'bool' | 'value' | 'optional'), the way the real tools' go-flags parser
+ * does: `--f=v` and `--f v` for value flags, `=v` only for optional-value flags, no value for bool flags, short
+ * flags as `-j 2`, `-j=2`, `-j2` and clusters of bool shorts (`-vvv`). mongodump/mongorestore take their table from
+ * flags.json, which tests/mongo/real-tools-contract.test.ts derives from the real tools' --help (and checks against
+ * them), so the doubles cannot drift from the real flag set. Errors are the real tools' messages.
  */
 function parseFlags(argv, table, toolName) {
   const flags = {};
   const positional = [];
+  const parseError = (msg) => fail(`${ts()}\terror parsing command line options: ${msg}\n${ts()}\ttry '${toolName} --help' for more information`, 1);
+  const set = (name, value) => {
+    const key = name.replace(/^-+/, '');
+    flags[key] = flags[key] !== undefined ? [].concat(flags[key], value) : value;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (!a.startsWith('-')) {
+    if (!a.startsWith('-') || a === '-') {
       positional.push(a);
       continue;
     }
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(0, eq) : a;
-    const kind = table[name];
-    if (!kind) fail(`${toolName ? '' : ''}error parsing command line options: unknown option "${name.replace(/^-+/, '')}"\ntry '${toolName} --help' for more information`, 3);
-    let value = true;
-    if (kind === 'bool') {
-      if (eq > 0) value = a.slice(eq + 1);
-    } else if (kind === 'optional') {
-      value = eq > 0 ? a.slice(eq + 1) : true;
-    } else if (eq > 0) value = a.slice(eq + 1);
-    else {
-      if (i + 1 >= argv.length) fail(`error parsing command line options: expected argument for flag \`${name}'`, 3);
-      value = argv[++i];
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = eq > 0 ? a.slice(0, eq) : a;
+      const kind = table[name];
+      if (!kind) parseError(`unknown option "${name.slice(2)}"`);
+      if (kind === 'bool') {
+        if (eq > 0) parseError(`bool flag \`${name}' cannot have an argument`);
+        set(name, true);
+      } else if (kind === 'optional') set(name, eq > 0 ? a.slice(eq + 1) : true);
+      else if (eq > 0) set(name, a.slice(eq + 1));
+      else {
+        if (i + 1 >= argv.length || (argv[i + 1].startsWith('-') && argv[i + 1] !== '-')) parseError(`expected argument for flag \`${name}'`);
+        set(name, argv[++i]);
+      }
+      continue;
     }
-    const key = name.replace(/^-+/, '');
-    if (flags[key] !== undefined) {
-      flags[key] = [].concat(flags[key], value);
-    } else flags[key] = value;
+    // short flags: a cluster of bools, or one value flag with its value attached / following
+    for (let k = 1; k < a.length; k++) {
+      const name = `-${a[k]}`;
+      const kind = table[name];
+      if (!kind) parseError(`unknown option "${a[k]}"`);
+      if (kind === 'bool') {
+        if (a[k + 1] === '=') parseError(`bool flag \`${name}' cannot have an argument`);
+        set(name, true);
+        continue;
+      }
+      const rest = a.slice(k + 1).replace(/^=/, '');
+      if (rest) set(name, rest);
+      else if (kind === 'optional') set(name, true);
+      else {
+        if (i + 1 >= argv.length || (argv[i + 1].startsWith('-') && argv[i + 1] !== '-')) parseError(`expected argument for flag \`${name}'`);
+        set(name, argv[++i]);
+      }
+      break;
+    }
   }
   return { flags, positional };
 }
@@ -91,7 +116,7 @@ function readConfig(file) {
   try {
     st = fs.statSync(f);
   } catch {
-    fail(`error parsing config file: open ${file}: no such file or directory`, 3);
+    fail(`${ts()}\terror parsing command line options: error opening file with --config: open ${file}: no such file or directory`, 1);
   }
   if ((st.mode & 0o077) !== 0) fail(`double contract: config file ${file} must be mode 0600, is ${(st.mode & 0o777).toString(8)}`, 3);
   const yaml = require('yaml');
@@ -99,10 +124,12 @@ function readConfig(file) {
   try {
     doc = yaml.parse(fs.readFileSync(f, 'utf8'));
   } catch (e) {
-    fail(`error parsing config file: ${e.message}`, 3);
+    fail(`${ts()}\terror parsing command line options: error parsing config file ${file}: ${e.message}`, 1);
   }
   for (const k of Object.keys(doc || {})) {
-    if (!['uri', 'password', 'sslPEMKeyPassword'].includes(k)) fail(`error parsing config file: unknown key ${k}`, 3);
+    // yaml.UnmarshalStrict into {password, uri, sslPEMKeyPassword, destinationPassword} (common/options/options.go);
+    // destinationPassword is parsed but only mongomirror uses it, so for these tools it is an ignored key
+    if (!['uri', 'password', 'sslPEMKeyPassword', 'destinationPassword'].includes(k)) fail(`${ts()}\terror parsing command line options: error parsing config file ${file}: yaml: unmarshal errors:\n  field ${k} not found in type struct`, 1);
   }
   return doc || {};
 }
