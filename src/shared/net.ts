@@ -81,6 +81,24 @@ export function netOf(ctx: { readonly net?: Net; readonly platform: Platform; ma
   return n;
 }
 
+/**
+ * https-proxy-agent applies only the REQUEST's options to the target's TLS (it resets the agent's own options), so
+ * an SDK request would reach the target without our CA: this one adds the trust options to every target handshake.
+ */
+class TrustingHttpsProxyAgent extends HttpsProxyAgent<string> {
+  constructor(
+    proxy: URL,
+    opts: ConstructorParameters<typeof HttpsProxyAgent>[1],
+    private readonly targetTls: { ca?: string[] },
+  ) {
+    super(proxy.href, opts);
+  }
+
+  override connect(req: http.ClientRequest, opts: Parameters<HttpsProxyAgent<string>['connect']>[1]): ReturnType<HttpsProxyAgent<string>['connect']> {
+    return super.connect(req, (opts.secureEndpoint ? { ...opts, ...this.targetTls, rejectUnauthorized: true } : opts) as typeof opts);
+  }
+}
+
 function proxyUrl(p: ProxySettings): URL {
   const u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(p.url) ? p.url : `http://${p.url}`);
   if (p.username !== undefined) u.username = encodeURIComponent(p.username);
@@ -111,7 +129,7 @@ function makeNet(proxyFor: (url: URL) => ProxySettings | undefined, ca: string[]
       let agent = agents.get(key);
       if (agent) return agent;
       const common = { keepAlive: true, maxSockets: 16 };
-      if (p && secure) agent = new HttpsProxyAgent(proxyUrl(p), { ...common, ...trust() });
+      if (p && secure) agent = new TrustingHttpsProxyAgent(proxyUrl(p), common, trust());
       else if (p) agent = new HttpProxyAgent(proxyUrl(p), common);
       else if (secure) agent = new https.Agent({ ...common, ...trust() });
       else agent = new http.Agent(common);
