@@ -2,6 +2,7 @@
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { builtinModules } from 'node:module';
 import { CAPABILITIES } from '../src/capabilities';
 import { ROOT, pkg } from './manifests';
 
@@ -137,3 +138,37 @@ export async function bundleCli(outfile = path.join(ROOT, 'dist', 'cli', 'stackh
 
 export const ACTION_DIRS = CAPABILITIES.map((e) => e.action.dir);
 export const TASK_FOLDERS = CAPABILITIES.map((e) => e.task.folder);
+
+/** The npm package a bare import specifier names (`@scope/name/sub` -> `@scope/name`), or undefined for a builtin or a path. */
+function packageOf(spec: string): string | undefined {
+  if (/^(\.|\/|node:|<)/.test(spec)) return undefined; // paths, builtins, esbuild's <runtime>
+  const parts = spec.split('/');
+  const name = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+  return builtinModules.includes(name) ? undefined : name;
+}
+
+/**
+ * The npm packages that the repository's own code imports in the bundles (every task, action and the CLI), from
+ * esbuild's metafile: what `dependencies` in package.json must list, exactly. Packages that only those packages
+ * import come with them; aliased modules (stubs in src/) are not packages.
+ */
+export async function runtimePackages(): Promise<Map<string, string[]>> {
+  const entries = [...TASK_FOLDERS.map((f) => `tasks/${f}/index.ts`), ...ACTION_DIRS.map((d) => `actions/${d}/index.ts`), 'src/cli/main.ts'];
+  const out = new Map<string, string[]>();
+  for (const entry of entries) {
+    const r = await esbuild.build({ ...options(entry, path.join(ROOT, 'dist', '.deps-probe.js'), []), write: false, metafile: true, logLevel: 'silent' });
+    for (const [file, input] of Object.entries(r.metafile!.inputs)) {
+      if (file.includes('node_modules/')) continue;
+      for (const imp of input.imports) {
+        const spec = imp.original ?? imp.path;
+        const name = packageOf(spec);
+        // an alias to a file of ours (src/platform/http-client-stub.ts) imports no package
+        if (!name || (!imp.external && !imp.path.includes('node_modules/'))) continue;
+        const from = out.get(name) ?? [];
+        if (!from.includes(file)) from.push(file);
+        out.set(name, from);
+      }
+    }
+  }
+  return out;
+}

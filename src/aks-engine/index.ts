@@ -18,7 +18,7 @@ import {
   type HubHttpOptions,
 } from '../shared/azure-stack';
 import { InputError, PreconditionError, StackHubError, oneLine } from '../shared/errors';
-import { proxyFromEnv } from '../shared/http';
+import { netOf, type Net } from '../shared/net';
 import type { Site } from '../shared/sites';
 import { guardSameHub, openStorage, type Storage } from '../shared/storage';
 import { currentPlatform, findTool } from '../shared/tools/catalog';
@@ -65,6 +65,8 @@ export function parseGetVersions(stdout: string): { version: string; upgrades: s
 /** One run's working set. */
 class Run {
   readonly http: HubHttpOptions;
+  /** The run's network trusting the capability's CAs too. */
+  readonly net: Net;
   readonly deadline: number;
   runner?: AksEngineRunner;
   binaryVersion = '';
@@ -76,14 +78,8 @@ class Run {
     readonly ctx: RunContext,
   ) {
     this.deadline = Date.now() + inputs.timeoutMs;
-    this.http = {
-      ca: inputs.caCertificates,
-      proxyFor: (u) => {
-        const p = ctx.platform.agentProxy(u.href) ?? proxyFromEnv(u);
-        if (p?.password) ctx.mask(p.password);
-        return p;
-      },
-    };
+    this.net = netOf(ctx).withCa(inputs.caCertificates);
+    this.http = this.net.http();
   }
 
   /** Finds aks-engine-azurestack (aksEnginePath, PATH, tool cache) and its version. */
@@ -111,7 +107,7 @@ class Run {
         throw new PreconditionError(`${oneLine(e)} — run the tool setup step (tools: aks-engine-azurestack) first, or set aksEnginePath`);
       }
     }
-    const proxy = this.inputs.armEndpoint ? this.ctx.platform.agentProxy(this.inputs.armEndpoint) : undefined;
+    const proxy = this.inputs.armEndpoint ? this.net.proxyFor(new URL(this.inputs.armEndpoint)) : undefined;
     this.runner = new AksEngineRunner(this.ctx, { binary: bin, caCertificates: this.inputs.caCertificates, proxy, deadline: this.deadline });
     this.ctx.log.info(`aks-engine-azurestack v${this.binaryVersion}: ${bin}`);
     return this.runner;
@@ -213,7 +209,7 @@ class Run {
   async store(): Promise<{ storage: Storage; key: string }> {
     const i = this.inputs;
     guardSameHub(i.storage!, this.site(), this.ctx.log);
-    const storage = await openStorage(i.storage!, { mask: (s) => this.ctx.mask(s), proxyFor: this.http.proxyFor });
+    const storage = await openStorage(i.storage!, { mask: (s) => this.ctx.mask(s), net: this.net });
     const name = this.clusterName();
     return { storage, key: clusterKey(this.site().name, i.resourceGroup ?? name, name) };
   }

@@ -5,7 +5,7 @@
  */
 import type { RunContext } from '../platform/capability';
 import { oneLine, PreconditionError, StackHubError, ToolError } from '../shared/errors';
-import { proxyFromEnv } from '../shared/http';
+import { netOf } from '../shared/net';
 import type { Site } from '../shared/sites';
 import type { TrafficController, TrafficState } from '../traffic/api';
 import {
@@ -331,12 +331,7 @@ export class ReleaseEngine {
     }
     const url = sc.site.traffic?.probeUrl;
     if (this.inputs.probe.enabled && url && out.every((c) => c.ok)) {
-      const proxyFor = (u: URL): ReturnType<typeof proxyFromEnv> => {
-        const p = this.ctx.platform.agentProxy(u.href) ?? proxyFromEnv(u);
-        if (p?.password) this.ctx.mask(p.password);
-        return p;
-      };
-      out.push(await probeUrl(url, this.inputs.probe, proxyFor, this.deps.sleep));
+      out.push(await probeUrl(url, this.inputs.probe, netOf(this.ctx).proxyFor, this.deps.sleep));
     }
     return out;
   }
@@ -527,7 +522,7 @@ export class ReleaseEngine {
         else if (now.chart !== before.chart) problems.push(`runs ${now.chart}, expected ${before.chart}`);
       } else if (now.installed) problems.push(`still installed (${now.status})`);
       if (problems.length === 0 && before.installed && this.inputs.probe.enabled && sc.site.traffic?.probeUrl) {
-        const pc = await probeUrl(sc.site.traffic.probeUrl, this.inputs.probe, (u) => this.ctx.platform.agentProxy(u.href) ?? proxyFromEnv(u), this.deps.sleep);
+        const pc = await probeUrl(sc.site.traffic.probeUrl, this.inputs.probe, netOf(this.ctx).proxyFor, this.deps.sleep);
         if (!pc.ok) problems.push(`probe: ${pc.detail}`);
       }
       if (problems.length) throw new StackHubError(`rollback not verified: ${problems.join(', ')}`);

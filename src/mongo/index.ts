@@ -5,7 +5,7 @@
  * scratch target and reports RPO/RTO; list and prune (retention, interrupted backups).
  */
 import type { Capability } from '../platform/capability';
-import { proxyFromEnv } from '../shared/http';
+import { netOf } from '../shared/net';
 import { guardSameHub, openStorage } from '../shared/storage';
 import { mongoInputs, mongoOutputs, parseMongoInputs, type MongoInputs } from './inputs';
 import { backup, drill, listBackups, prune, restore } from './ops';
@@ -38,11 +38,7 @@ export const mongoBackup: Capability<MongoInputs, MongoOutputs> = {
     }
     const store = await openStorage(inputs.storage, {
       mask: ctx.mask,
-      proxyFor: (url) => {
-        const proxy = platform.agentProxy(url.href) ?? proxyFromEnv(url);
-        if (proxy?.password) ctx.mask(proxy.password);
-        return proxy;
-      },
+      net: netOf(ctx),
     });
     try {
       switch (inputs.command) {

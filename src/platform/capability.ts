@@ -4,6 +4,7 @@
  */
 import type { ExecOptions, ExecResult } from '../shared/exec';
 import type { Masker } from '../shared/mask';
+import type { Net } from '../shared/net';
 import type { InputDef, InputReader, OutputDef } from './inputs';
 import type { Summary } from './summary';
 import type { Logger, Platform } from './types';
@@ -24,6 +25,12 @@ export interface RunContext {
    * dir — which outlives this run but not the job — and returns its path. Secrets never travel as outputs.
    */
   secretFile(name: string, content: string | Buffer): string;
+  /**
+   * The run's network, built once by the frame from the platform: proxy for a URL (agent proxy, else HTTPS_PROXY /
+   * NO_PROXY), the agent's CAs, and agents for SDKs. Every client takes it; read it with `netOf(ctx)` from
+   * src/shared/net.ts (optional only so that contexts built by hand in tests still compile).
+   */
+  readonly net?: Net;
   /** Runs a child tool with this run's logger and masker (see shared/exec). */
   exec(file: string, args: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
 }

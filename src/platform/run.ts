@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { StackHubError, oneLine } from '../shared/errors';
 import { exec, killAllChildren } from '../shared/exec';
 import type { Masker } from '../shared/mask';
+import { netFromPlatform, type Net } from '../shared/net';
 import type { AnyCapability, RunContext } from './capability';
 import { createInputReader } from './inputs';
 import { Summary } from './summary';
@@ -61,6 +62,7 @@ export async function runCapability(platform: Platform, capability: AnyCapabilit
   process.once('SIGTERM', onSignal);
 
   let failure: string | undefined;
+  let net: Net | undefined;
   try {
     // 1. mask every secret input before anything can be logged
     for (const def of capability.inputs) {
@@ -73,7 +75,10 @@ export async function runCapability(platform: Platform, capability: AnyCapabilit
     const inputs = capability.parse(reader, platform);
     // 3. run
     tempDir = makePrivateTempDir(platform.paths.agentTemp);
+    // the network of the run, once: agent proxy / HTTPS_PROXY+NO_PROXY, agent CA (see shared/net)
+    net = netFromPlatform(platform, (s) => platform.mask(s));
     const ctx: RunContext = {
+      net,
       platform,
       log: platform.log,
       tempDir,
@@ -101,6 +106,7 @@ export async function runCapability(platform: Platform, capability: AnyCapabilit
       if (v !== undefined && v !== null) platform.setOutput(def.name, masker.scrub(outputString(v)));
     }
   } finally {
+    net?.close();
     cleanup();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);

@@ -20,6 +20,11 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Time between SIGTERM and SIGKILL (default 5 s). */
   killGraceMs?: number;
+  /**
+   * How long to wait for stdout/stderr to end after the child exited (default 2 s). A grandchild that keeps the
+   * pipes open past that is killed with the rest of the process group and its output is cut off.
+   */
+  streamGraceMs?: number;
   /** Written to the child's stdin, then stdin is closed. */
   input?: string | Buffer | Readable;
   /**
@@ -94,14 +99,19 @@ const live = new Set<ChildProcess>();
 
 /** Kills a child and everything it started (its process group on POSIX, taskkill /T on Windows). */
 export function killTree(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined) return;
+  const exited = child.exitCode !== null || child.signalCode !== null;
   try {
     if (process.platform === 'win32') {
+      if (exited) return; // taskkill /T needs the parent to walk the tree
       spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true });
     } else {
+      // The group outlives its leader while grandchildren run (and its id is not reused while the group exists),
+      // so it is signalled even after the leader has exited; ESRCH when nothing is left.
       process.kill(-child.pid, signal);
     }
   } catch {
+    if (exited) return;
     try {
       child.kill(signal);
     } catch {
@@ -133,10 +143,15 @@ function lines(stream: Readable, fn: (line: string) => void): Promise<void> {
         buf = '';
       }
     });
-    stream.on('end', () => {
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
       if (buf !== '') fn(buf.replace(/\r$/, ''));
       resolve();
-    });
+    };
+    stream.on('end', end);
+    stream.on('close', end); // destroyed after the stream grace period
     stream.on('error', () => resolve());
   });
 }
@@ -201,11 +216,11 @@ export function exec(file: string, args: readonly string[], opts: ExecOptions = 
         }
         captured.push(b);
       });
-      done.push(new Promise((r) => child.stdout!.on('end', r).on('error', () => r(undefined))));
+      done.push(new Promise((r) => child.stdout!.on('end', r).on('close', r).on('error', () => r(undefined))));
     } else {
       if (!opts.stdoutTo) throw new Error('bug: stdout pipe without stdoutTo');
       child.stdout!.pipe(opts.stdoutTo, { end: false });
-      done.push(new Promise((r) => child.stdout!.on('end', r).on('error', () => r(undefined))));
+      done.push(new Promise((r) => child.stdout!.on('end', r).on('close', r).on('error', () => r(undefined))));
     }
     done.push(lines(child.stderr!, (l) => onLine(l, 'stderr')));
 
@@ -244,8 +259,19 @@ export function exec(file: string, args: readonly string[], opts: ExecOptions = 
           ? new ToolError(label, null, [], `${label} not found: ${file}`)
           : new ToolError(label, null, [], `cannot run ${label}: ${e.message}`);
     });
+    // After the leader exits, wait a bounded time for the pipes: a grandchild (a daemon, or one that ignores
+    // SIGTERM) may hold them open. Past that, the process group is killed and the streams are cut.
+    let streamTimer: NodeJS.Timeout | undefined;
+    child.on('exit', () => {
+      streamTimer = setTimeout(() => {
+        killTree(child, 'SIGKILL');
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, opts.streamGraceMs ?? 2000);
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      if (streamTimer) clearTimeout(streamTimer);
       opts.signal?.removeEventListener('abort', onAbort);
       live.delete(child);
       // the group may still hold grandchildren that kept no pipe open; they belong to this step

@@ -5,8 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Capability } from '../platform/capability';
-import { readCaFile, writeCaBundles } from '../shared/ca';
-import { proxyFromEnv } from '../shared/http';
+import { writeCaBundles } from '../shared/ca';
+import { netOf } from '../shared/net';
 import { openKit, type Kit } from '../shared/kit';
 import { loadPublicKey } from '../shared/signing';
 import { TOOLS } from '../shared/tools/catalog';
@@ -26,8 +26,8 @@ export const toolSetup: Capability<ToolSetupInputs, ToolSetupOutputs> = {
     const { platform, log, summary } = ctx;
 
     // CAs: the input's, plus the agent's own (ADO Agent.CAInfo)
-    const agentCa = platform.agentTls().caFile;
-    const extraCas = [...inputs.caCertificates, ...(agentCa && fs.existsSync(agentCa) ? readCaFile(agentCa, 'Agent.CAInfo') : [])];
+    const net = netOf(ctx).withCa(inputs.caCertificates);
+    const extraCas = net.ca;
 
     let kit: Promise<Kit> | undefined;
     const sources: ToolSources = {
@@ -41,13 +41,8 @@ export const toolSetup: Capability<ToolSetupInputs, ToolSetupOutputs> = {
         pins: inputs.mirror.pins,
         pinInput: inputs.mirror.pinInput,
         http: {
-          ca: extraCas,
+          ...net.http(),
           timeoutMs: inputs.mirror.timeoutMs,
-          proxyFor: (url) => {
-            const proxy = platform.agentProxy(url.href) ?? proxyFromEnv(url);
-            if (proxy?.password) ctx.mask(proxy.password);
-            return proxy;
-          },
         },
       },
       kit: inputs.offlineBundle

@@ -3,16 +3,15 @@
  * Hub-hosted DNS zone — health-gated, compare-and-swap, verified, undoable. One core (the controller) behind the
  * ADO task, the GitHub Action, the CLI (`stackhub-ha traffic <op>`) and the helm release's traffic coupling.
  */
-import * as fs from 'node:fs';
 import type { Capability, RunContext } from '../platform/capability';
 import type { InputDef, InputReader, OutputDef } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import { ArmClient } from '../shared/azure-stack/arm';
 import { connectHub } from '../shared/azure-stack';
 import type { HubHttpOptions } from '../shared/azure-stack/net';
-import { readCaFile } from '../shared/ca';
+
 import { InputError } from '../shared/errors';
-import { proxyFromEnv } from '../shared/http';
+import { netOf } from '../shared/net';
 import { findSite, loadSitesFile, type SitesFile } from '../shared/sites';
 import type { TrafficController, TrafficOperationResult, TrafficState } from './api';
 import { azureArmCredential, describeAuth } from './azure-auth';
@@ -42,12 +41,6 @@ export interface TrafficControllerOptions {
   provider?: TrafficProvider;
 }
 
-/** Extra CAs: the config's, plus the agent's own (ADO Agent.CAInfo). */
-function trustedCas(config: TrafficConfig, platform: Platform): string[] {
-  const agentCa = platform.agentTls().caFile;
-  return [...config.caCertificates, ...(agentCa && fs.existsSync(agentCa) ? readCaFile(agentCa, 'Agent.CAInfo') : [])];
-}
-
 /**
  * The traffic controller for a provider configuration (from {@link parseTrafficConfig}) and a sites file. All the
  * safety logic (health gate, last-serving-site refusal, compare-and-swap, bounded verification, revert when the
@@ -58,12 +51,9 @@ export function createTrafficController(config: TrafficConfig, sites: SitesFile,
   const sitesInput = opts.sitesInput ?? 'sitesFile';
   const { sites: tsites, recordType } = trafficSites(config, sites, sitesInput);
   const clock = config.clock ?? realClock;
-  const ca = trustedCas(config, ctx.platform);
-  const proxyFor = (u: URL) => {
-    const p = ctx.platform.agentProxy(u.href) ?? proxyFromEnv(u);
-    if (p?.password) ctx.mask(p.password);
-    return p;
-  };
+  // the run's network (agent proxy / HTTPS_PROXY+NO_PROXY, agent CA) trusting the config's CAs too
+  const net = netOf(ctx).withCa(config.caCertificates);
+  const { ca = [], proxyFor } = net.http();
   const http: HubHttpOptions = { ca, proxyFor, sleep: (ms) => clock.sleep(ms) };
   let provider = opts.provider;
   if (!provider && config.trafficManager) {

@@ -185,3 +185,29 @@ export async function startConnectProxy(opts: ProxyOptions = {}): Promise<TestPr
   const port = await listen(server);
   return { url: `http://127.0.0.1:${port}`, port, connects, proxyAuthorizations, close: closer(server, sockets) };
 }
+
+/**
+ * An HTTPS front for a local plain-HTTP server (Azurite, s3rver): terminates TLS with `tls` (a certificate of a
+ * throwaway CA, tests/helpers/tls.ts) and forwards each request unchanged (Host header included, so signatures
+ * stay valid) to 127.0.0.1:`backendPort`.
+ */
+export async function startTlsTerminator(backendPort: number, tls: { key: string; cert: string }): Promise<TestServer> {
+  return startHttpServer(
+    (req, res) => {
+      const up = http.request(
+        { host: '127.0.0.1', port: backendPort, method: req.method, path: req.url, headers: req.headers, agent: false },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.statusMessage, r.headers);
+          r.pipe(res);
+          r.on('error', () => res.destroy());
+        },
+      );
+      up.on('error', () => {
+        if (!res.headersSent) res.writeHead(502, { 'content-length': '0' }).end();
+        else res.destroy();
+      });
+      req.pipe(up);
+    },
+    { tls },
+  );
+}

@@ -79,6 +79,51 @@ describe('exec', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  it('a grandchild that traps SIGTERM is SIGKILLed after the grace period even when the leader exited at once', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-'));
+    const pidFile = path.join(dir, 'pid');
+    // the leader dies on SIGTERM; the grandchild ignores it and keeps stdout/stderr open
+    const script = `sh -c 'trap "" TERM; echo $$ > ${pidFile}; while :; do sleep 0.1; done' & while [ ! -s ${pidFile} ]; do sleep 0.05; done; wait`;
+    const started = Date.now();
+    const outcome = await Promise.race([
+      exec('sh', ['-c', script], { timeoutMs: 400, killGraceMs: 300, label: 'stubborn' }).then(
+        () => 'resolved',
+        (e: unknown) => (e instanceof TimeoutError ? 'timeout' : `other: ${(e as Error).message}`),
+      ),
+      new Promise<string>((r) => setTimeout(() => r('hung'), 15_000).unref()),
+    ]);
+    const grandchild = Number(fs.readFileSync(pidFile, 'utf8'));
+    try {
+      assert.equal(outcome, 'timeout', `exec must reject with a TimeoutError, got ${outcome} after ${Date.now() - started} ms`);
+      for (let i = 0; i < 50 && alive(grandchild); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(alive(grandchild), false, 'the TERM-trapping grandchild must be dead');
+    } finally {
+      if (alive(grandchild)) process.kill(grandchild, 'SIGKILL');
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('a background grandchild that keeps the output pipes open does not hold exec after the leader exits', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-'));
+    const pidFile = path.join(dir, 'pid');
+    const outcome = await Promise.race([
+      exec('sh', ['-c', `sleep 300 & echo $! > ${pidFile}; echo done`], { label: 'daemoniser', streamGraceMs: 300 }).then(
+        (r) => `exit ${r.exitCode}`,
+        (e: unknown) => `rejected: ${(e as Error).message}`,
+      ),
+      new Promise<string>((r) => setTimeout(() => r('hung'), 15_000).unref()),
+    ]);
+    const grandchild = Number(fs.readFileSync(pidFile, 'utf8'));
+    try {
+      assert.equal(outcome, 'exit 0');
+      for (let i = 0; i < 50 && alive(grandchild); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(alive(grandchild), false, 'what the step left running in its process group is killed');
+    } finally {
+      if (alive(grandchild)) process.kill(grandchild, 'SIGKILL');
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
   it('children get no CI secret variables nor any variable holding a registered secret, unless passed on purpose', async () => {
     const masker = new Masker();
     masker.add('s3cr3t-value');

@@ -3,7 +3,7 @@
  * Entra/ADFS data-plane auth. The REST API version is forced with a request policy placed before signing (the
  * SDK has no option for it and Hubs reject its default version); so is an extra CA.
  */
-import * as https from 'node:https';
+import type * as http from 'node:http';
 import type { Readable } from 'node:stream';
 import {
   AnonymousCredential,
@@ -13,17 +13,22 @@ import {
   type Pipeline,
 } from '@azure/storage-blob';
 import { HashMeter } from '../crypto';
+import { createNet, type Net } from '../net';
 import { parseConnectionString } from './connection-string';
 import { storageError, StorageError } from './errors';
 import type { AzureBlobTarget, IncompleteUpload, PutOptions, PutResult, Storage, StorageObject } from './types';
 
-/** A downlevel request policy: forces x-ms-version (before the Sign phase, so shared key signs it) and the agent. */
-function hubPolicyFactory(apiVersion: string | undefined, agent: https.Agent | undefined): Pipeline['factories'][number] {
+/**
+ * A downlevel request policy: forces x-ms-version (before the Sign phase, so shared key signs it) and the agent
+ * of the run's network for every request. The agent carries both the proxy and the CA: the SDK's own proxy policy
+ * steps aside for a request with an agent, so an agent without the proxy would lose it.
+ */
+function hubPolicyFactory(apiVersion: string | undefined, agentFor: (url: string) => http.Agent): Pipeline['factories'][number] {
   return {
     create: (next) => ({
       sendRequest: (req) => {
         if (apiVersion) req.headers.set('x-ms-version', apiVersion);
-        if (agent && req.url.startsWith('https:')) req.agent = agent;
+        req.agent = agentFor(req.url);
         return next.sendRequest(req);
       },
     }),
@@ -34,7 +39,7 @@ const BLOCK_SIZE = 4 * 1024 * 1024;
 const CONCURRENCY = 4;
 
 /** Opens an Azure Blob target. `accountKey` is the key to use for `arm-list-keys` auth (already fetched). */
-export function openAzureBlob(t: AzureBlobTarget, accountKey?: string): Storage {
+export function openAzureBlob(t: AzureBlobTarget, accountKey?: string, net: Net = createNet()): Storage {
   let endpoint = t.accountUrl.replace(/\/+$/, '');
   let credential: StorageSharedKeyCredential | AnonymousCredential = new AnonymousCredential();
   let sas: string | undefined;
@@ -63,12 +68,12 @@ export function openAzureBlob(t: AzureBlobTarget, accountKey?: string): Storage 
       secrets.push(accountKey);
       break;
   }
-  const agent = t.ca?.length ? new https.Agent({ keepAlive: true, ca: t.ca }) : undefined;
+  const n = net.withCa(t.ca);
   const pipeline = newPipeline(credential, {
     retryOptions: { maxTries: t.maxTries, retryDelayInMs: 500, maxRetryDelayInMs: 8000, tryTimeoutInMs: 120_000 },
     userAgentOptions: { userAgentPrefix: 'stackhub-ha' },
   });
-  pipeline.factories.push(hubPolicyFactory(t.apiVersion, agent));
+  pipeline.factories.push(hubPolicyFactory(t.apiVersion, (u) => n.agentFor(u)));
   const containerUrl = `${endpoint}/${encodeURIComponent(t.container)}`;
   const container = new ContainerClient(sas ? `${containerUrl}?${sas}` : containerUrl, pipeline);
   const full = (key: string): string => [t.prefix, key].filter((s) => s !== '').join('/');
@@ -153,7 +158,7 @@ export function openAzureBlob(t: AzureBlobTarget, accountKey?: string): Storage 
       /* Azure removes uncommitted blocks itself (7 days); there is no call to abort them */
     },
     async close(): Promise<void> {
-      agent?.destroy();
+      if (n !== net) n.close();
     },
   };
 }

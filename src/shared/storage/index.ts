@@ -28,7 +28,7 @@
  */
 import type { Logger, ProxySettings } from '../../platform/types';
 import { InputError } from '../errors';
-import { proxyFromEnv } from '../http';
+import { createNet, type Net } from '../net';
 import { sameHubReason, type Site } from '../sites';
 import { parseConnectionString } from './connection-string';
 import { StorageError } from './errors';
@@ -66,7 +66,12 @@ export type ListKeys = (cred: ListKeysCredential, target: StorageTarget) => Prom
 export interface OpenStorageOptions {
   /** Registers secrets found at run time (the listKeys key, ARM tokens). */
   mask?: (secret: string) => void;
-  /** Proxy for ARM calls (default HTTPS_PROXY/NO_PROXY); storage SDKs read the proxy from the environment. */
+  /**
+   * The run's network (`ctx.net`): proxy and CAs for the storage SDK and the ARM calls alike. Default: the
+   * environment's proxy (HTTPS_PROXY/NO_PROXY) and the target's CA.
+   */
+  net?: Net;
+  /** @deprecated pass `net`. Proxy for a URL, used when `net` is not given. */
   proxyFor?: (url: URL) => ProxySettings | undefined;
   /** Replaces the default listKeys implementation. */
   listKeys?: ListKeys;
@@ -90,13 +95,19 @@ function lazy<T>(id: './filesystem' | './s3' | './azure-blob' | '../azure-stack'
   }
 }
 
+/** The network for a target: `opts.net` (or the environment's) trusting the target's CA too. */
+function storageNet(t: StorageTarget, opts: OpenStorageOptions): Net {
+  const base = opts.net ?? (opts.proxyFor ? createNet({ agentProxy: (u) => opts.proxyFor!(new URL(u)) }) : createNet());
+  return base.withCa(t.kind === 'filesystem' ? undefined : t.ca);
+}
+
 /** Default listKeys: discovers the Hub, gets a token (ADFS or Azure AD), POSTs listKeys, returns key1. */
 async function defaultListKeys(cred: ListKeysCredential, target: StorageTarget, opts: OpenStorageOptions): Promise<string> {
   const hub = lazy<typeof import('../azure-stack')>('../azure-stack');
   const conn = cred.connection
     ? hub.hubConnectionFrom(cred.connection, 'storageArmConnection')
     : { armEndpoint: cred.armEndpoint!, tenantId: cred.tenantId, auth: { kind: 'client_secret' as const, clientId: cred.clientId!, clientSecret: cred.clientSecret! } };
-  const http = { ca: target.kind === 'azure-blob' ? target.ca : undefined, proxyFor: opts.proxyFor ?? ((u: URL) => proxyFromEnv(u)) };
+  const http = storageNet(target, opts).http();
   const session = await hub.connectHub({
     armEndpoint: conn.armEndpoint,
     armEndpointInput: cred.connection ? 'storageArmConnection' : 'storageArmEndpoint',
@@ -126,14 +137,14 @@ export async function openStorage(parsed: ParsedStorage | StorageTarget, opts: O
     case 'filesystem':
       return lazy<typeof import('./filesystem')>('./filesystem').openFilesystem(t);
     case 's3':
-      return lazy<typeof import('./s3')>('./s3').openS3(t);
+      return lazy<typeof import('./s3')>('./s3').openS3(t, storageNet(t, opts));
     case 'azure-blob': {
       const { openAzureBlob } = lazy<typeof import('./azure-blob')>('./azure-blob');
-      if (t.auth.type !== 'arm-list-keys') return openAzureBlob(t);
+      if (t.auth.type !== 'arm-list-keys') return openAzureBlob(t, undefined, storageNet(t, opts));
       if (!p.listKeys) throw new Error('bug: arm-list-keys without credential');
       const key = await (opts.listKeys ? opts.listKeys(p.listKeys, t) : defaultListKeys(p.listKeys, t, opts));
       opts.mask?.(key);
-      return openAzureBlob(t, key);
+      return openAzureBlob(t, key, storageNet(t, opts));
     }
   }
 }

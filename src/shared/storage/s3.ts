@@ -3,8 +3,6 @@
  * or IMDS: every setting is passed explicitly. Checksums `when-required` by default, because many S3-compatible
  * stores (Scality RING, Cloudian, ECS) reject the SDK's default CRC32 headers.
  */
-import * as http from 'node:http';
-import * as https from 'node:https';
 import type { Readable } from 'node:stream';
 import {
   type S3ClientConfig,
@@ -18,15 +16,22 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { HashMeter } from '../crypto';
+import { createNet, type Net } from '../net';
 import { storageError, StorageError } from './errors';
 import type { IncompleteUpload, PutOptions, PutResult, S3Target, Storage, StorageObject } from './types';
 
 const PART_SIZE = 8 * 1024 * 1024; // S3 parts are at least 5 MiB
 const QUEUE = 4;
 
-/** The S3Client configuration for a target: explicit everything (exported for the tests). */
-export function s3ClientConfig(t: S3Target): S3ClientConfig {
-  const agentOpts = { keepAlive: true, maxSockets: 16, ...(t.ca?.length ? { ca: t.ca } : {}) };
+/**
+ * The S3Client configuration for a target: explicit everything (exported for the tests). The agents come from
+ * `net` (default: the environment's proxy): through the proxy unless NO_PROXY says otherwise, trusting the
+ * target's CA on the endpoint's TLS also through a CONNECT tunnel.
+ */
+export function s3ClientConfig(t: S3Target, net: Net = createNet()): S3ClientConfig {
+  const n = net.withCa(t.ca);
+  const endpoint = new URL(t.endpoint);
+  const as = (protocol: string): URL => Object.assign(new URL(endpoint.href), { protocol });
   return {
     endpoint: t.endpoint,
     region: t.region,
@@ -45,20 +50,20 @@ export function s3ClientConfig(t: S3Target): S3ClientConfig {
     requestHandler: {
       connectionTimeout: 30_000,
       requestTimeout: 300_000,
-      httpAgent: new http.Agent(agentOpts),
-      httpsAgent: new https.Agent(agentOpts),
+      httpAgent: n.agentFor(as('http:')),
+      httpsAgent: n.agentFor(as('https:')),
     },
   };
 }
 
 /** Opens an S3 target. */
-export function openS3(t: S3Target): Storage {
+export function openS3(t: S3Target, net?: Net): Storage {
   // the SDK warns on stderr about Node 20 support in 2027 at client construction: not a message for pipeline users
   const quiet = process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   let client: S3Client;
   try {
-    client = new S3Client(s3ClientConfig(t));
+    client = new S3Client(s3ClientConfig(t, net));
   } finally {
     if (quiet === undefined) delete process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
     else process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = quiet;
