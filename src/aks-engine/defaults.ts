@@ -82,7 +82,11 @@ export const EXAMPLE_APIMODEL = {
  */
 export const TELEMETRY_OFF = { enableTelemetry: false } as const;
 
-/** Distros aks-engine-azurestack accepts on Azure Stack Hub (16.04/18.04 are rejected by deploy). */
+/**
+ * The AKS base-image distros this capability deploys, newest first. Which of them the resolved aks-engine-azurestack
+ * accepts depends on its version (v0.81.x has no aks-ubuntu-22.04 in `vlabs.DistroValues`; v0.82+ has): validate
+ * asks the binary (a `generate --parameters-only` dry run per distro) and the default is the first one it accepts.
+ */
 export const SUPPORTED_DISTROS = ['aks-ubuntu-22.04', 'aks-ubuntu-20.04'] as const;
 /** Distros deploy rejects on Azure Stack Hub. */
 export const REJECTED_DISTROS = ['aks-ubuntu-16.04', 'aks-ubuntu-18.04'] as const;

@@ -17,7 +17,7 @@ import {
   type HubEndpoints,
   type HubHttpOptions,
 } from '../shared/azure-stack';
-import { InputError, PreconditionError, StackHubError, oneLine } from '../shared/errors';
+import { InputError, PreconditionError, StackHubError, ToolError, oneLine } from '../shared/errors';
 import { netOf, type Net } from '../shared/net';
 import type { Site } from '../shared/sites';
 import { guardSameHub, openStorage, type Storage } from '../shared/storage';
@@ -26,6 +26,7 @@ import { probeVersion, resolveTool } from '../shared/tools/resolve';
 import { applyHub, buildApiModel, clone, clusterInfo, redactApiModel, SECRET_PLACEHOLDER, type ApiModel, type ClusterInfo, type PathSources } from './apimodel';
 import { deployArgs, generateArgs, getLogsArgs, getVersionsArgs, scaleArgs, upgradeArgs, type AksAuth, type HubArgs } from './args';
 import { aksEngineInputs, aksEngineOutputs, parseAksEngineInputs, type AksEngineInputs } from './inputs';
+import { EXAMPLE_APIMODEL, SUPPORTED_DISTROS } from './defaults';
 import { DEFAULT_ROLE_RULES, ensureServiceAccount } from './k8s-credentials';
 import { checkMarketplace, imagesFromParameters, imageUrn, type ImageRef, type MarketplaceCheck } from './marketplace';
 import { AksEngineRunner } from './runner';
@@ -71,6 +72,8 @@ class Run {
   runner?: AksEngineRunner;
   binaryVersion = '';
   endpoints?: HubEndpoints;
+  /** What the resolved binary supports, asked once per run: creatable versions and accepted distros (newest first). */
+  binarySupport?: { versions: string[]; distros: string[] };
   private arm?: ArmClient;
 
   constructor(
@@ -219,6 +222,21 @@ class Run {
 function buildModel(run: Run, e: HubEndpoints): { model: ApiModel; sources: PathSources } {
   const i = run.inputs;
   const { model, sources } = buildApiModel(i.shape, i.apiModelFile && { doc: i.apiModelFile.doc, input: 'apiModel' });
+  const support = run.binarySupport;
+  if (support && !i.apiModelFile) {
+    // built from inputs: what the example leaves open comes from the resolved binary, not from a fixed default
+    const p = model.properties;
+    if (i.shape.kubernetesVersion === undefined && support.versions.length) {
+      // the example's version when this binary can create it, else the newest it can
+      const ex = EXAMPLE_APIMODEL.properties.orchestratorProfile.orchestratorVersion;
+      const v = support.versions.includes(ex) ? ex : newestVersion(support.versions);
+      p.orchestratorProfile = { ...(p.orchestratorProfile ?? {}), orchestratorVersion: v, orchestratorRelease: `${semver.major(v)}.${semver.minor(v)}` };
+    }
+    if (i.shape.distro === undefined && support.distros.length) {
+      if (p.masterProfile) p.masterProfile.distro = support.distros[0];
+      if (p.agentPoolProfiles?.[0]) p.agentPoolProfiles[0].distro = support.distros[0];
+    }
+  }
   applyHub(
     model,
     { location: i.location!, identitySystem: i.identitySystem ?? e.identitySystem, authMethod: i.authMethod, environment: customCloudEnvironment(e), endpoints: e },
@@ -227,8 +245,59 @@ function buildModel(run: Run, e: HubEndpoints): { model: ApiModel; sources: Path
   return { model, sources };
 }
 
-/** Runs `generate --parameters-only` offline on a copy of the model and reads the images it needs. */
-async function requiredImages(run: Run, model: ApiModel): Promise<ImageRef[]> {
+function newestVersion(versions: string[]): string {
+  return [...versions].filter((v) => semver.valid(v)).sort(semver.compare).pop() ?? versions[versions.length - 1];
+}
+
+/** aks-engine's own words when it rejects a distro (vlabs validation, or the Azure Stack check of loadAPIModel). */
+const DISTRO_REJECTED = /The \S+ distro is (?:not supported|deprecated)|invalid (?:master|agent pool) profile distro/;
+
+/**
+ * Which Kubernetes versions and distros the resolved binary supports: get-versions, then one `generate
+ * --parameters-only` dry run per known distro (newest first) on a minimal definition (the example with the newest
+ * creatable version and the Hub's environment) in a private directory. A distro is supported when generate accepts it;
+ * rejected when generate says so in its own words; any other failure is reported as it is.
+ */
+async function binarySupport(run: Run, e: HubEndpoints): Promise<{ versions: string[]; distros: string[] }> {
+  if (run.binarySupport) return run.binarySupport;
+  const versions = (await run.versions()).map((v) => v.version);
+  const distros: string[] = [];
+  const rejected: string[] = [];
+  for (const distro of SUPPORTED_DISTROS) {
+    const probe = clone(EXAMPLE_APIMODEL) as unknown as ApiModel;
+    const p = probe.properties;
+    const v = newestVersion(versions);
+    if (v) p.orchestratorProfile = { ...p.orchestratorProfile, orchestratorVersion: v, orchestratorRelease: `${semver.major(v)}.${semver.minor(v)}` };
+    p.masterProfile!.dnsPrefix = 'distroprobe';
+    p.masterProfile!.distro = distro;
+    p.agentPoolProfiles![0].distro = distro;
+    p.linuxProfile!.ssh!.publicKeys = [{ keyData: PROBE_SSH_KEY }];
+    applyHub(probe, { location: run.inputs.location!, identitySystem: run.inputs.identitySystem ?? e.identitySystem, authMethod: run.inputs.authMethod, environment: customCloudEnvironment(e), endpoints: e }, { clientId: PLACEHOLDER_CLIENT_ID, secret: SECRET_PLACEHOLDER });
+    try {
+      await generateParameters(run, probe, `generate --parameters-only (distro ${distro})`);
+      distros.push(distro);
+    } catch (err) {
+      if (err instanceof ToolError && DISTRO_REJECTED.test(err.message)) {
+        rejected.push(distro);
+        run.ctx.log.debug(`aks-engine-azurestack v${run.binaryVersion} rejects ${distro}: ${err.message}`);
+        continue;
+      }
+      throw new StackHubError(`checking which distros aks-engine-azurestack v${run.binaryVersion} accepts: ${oneLine(err)}`);
+    }
+  }
+  if (distros.length === 0) {
+    throw new PreconditionError(`aks-engine-azurestack v${run.binaryVersion} accepts none of ${SUPPORTED_DISTROS.join(', ')}: use a release that supports one of them`);
+  }
+  run.ctx.log.info(`aks-engine-azurestack v${run.binaryVersion} creates Kubernetes ${versions.join(', ')}; accepts ${distros.join(', ')}${rejected.length ? ` (rejects ${rejected.join(', ')})` : ''}`);
+  run.binarySupport = { versions, distros };
+  return run.binarySupport;
+}
+
+/** A syntactically valid ssh-rsa public key for dry runs (no one holds its private key: it is not a key at all). */
+const PROBE_SSH_KEY = `ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ${'A'.repeat(64)} distro-probe`;
+
+/** Runs `generate --parameters-only` offline on a copy of the model in a private directory; the parameters file. */
+async function generateParameters(run: Run, model: ApiModel, label = 'generate --parameters-only'): Promise<{ doc: string; dir: string }> {
   const runner = await run.binary();
   const dir = run.runnerDir('generate');
   const copy = clone(model);
@@ -238,10 +307,23 @@ async function requiredImages(run: Run, model: ApiModel): Promise<ImageRef[]> {
   const file = path.join(dir, 'apimodel.json');
   fs.writeFileSync(file, JSON.stringify(copy, null, 2), { mode: 0o600 });
   const out = path.join(dir, 'out');
-  await runner.run(generateArgs({ apiModel: file, outputDirectory: out, parametersOnly: true }), { label: 'generate --parameters-only', timeoutMs: 300_000 });
-  const images = imagesFromParameters(path.join(out, 'azuredeploy.parameters.json'), (model.properties.agentPoolProfiles ?? []).map((a) => String(a.name)));
-  fs.rmSync(dir, { recursive: true, force: true });
-  return images;
+  try {
+    await runner.run(generateArgs({ apiModel: file, outputDirectory: out, parametersOnly: true }), { label, timeoutMs: 300_000, capture: true });
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return { doc: path.join(out, 'azuredeploy.parameters.json'), dir };
+}
+
+/** Runs `generate --parameters-only` offline on a copy of the model and reads the images it needs. */
+async function requiredImages(run: Run, model: ApiModel): Promise<ImageRef[]> {
+  const { doc, dir } = await generateParameters(run, model);
+  try {
+    return imagesFromParameters(doc, (model.properties.agentPoolProfiles ?? []).map((a) => String(a.name)));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Marketplace problems (as validation problems), or undefined when there are no Hub credentials. */
@@ -279,10 +361,16 @@ function reportProblems(run: Run, problems: Problem[], sources: PathSources, fal
 /** The whole validation of a cluster definition (validate, and the first half of deploy). */
 async function validateDefinition(run: Run): Promise<{ model: ApiModel; sources: PathSources; images: ImageRef[]; checks?: MarketplaceCheck[] }> {
   const e = await run.hub();
+  const support = await binarySupport(run, e);
   const { model, sources } = buildModel(run, e);
   const fallback = run.inputs.apiModelFile ? 'apiModel' : 'dnsPrefix';
-  const creatable = (await run.versions()).map((v) => v.version);
-  const problems = validateApiModel(model, { location: run.inputs.location!, allowNonHA: run.inputs.allowNonHA, creatableVersions: creatable, aksEngineVersion: `v${run.binaryVersion}` });
+  const problems = validateApiModel(model, {
+    location: run.inputs.location!,
+    allowNonHA: run.inputs.allowNonHA,
+    creatableVersions: support.versions,
+    supportedDistros: support.distros,
+    aksEngineVersion: `v${run.binaryVersion}`,
+  });
   let images: ImageRef[] = [];
   let checks: MarketplaceCheck[] | undefined;
   if (!problems.some((p) => p.severity === 'error')) {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { RunContext } from '../platform/capability';
 import type { ProxySettings } from '../platform/types';
 import { systemCaBundle } from '../shared/ca';
-import { TimeoutError } from '../shared/errors';
+import { TimeoutError, ToolError } from '../shared/errors';
 import type { ExecResult } from '../shared/exec';
 
 /** Options of {@link AksEngineRunner}. */
@@ -88,6 +88,7 @@ export class AksEngineRunner {
     const timeoutMs = Math.min(remaining, call.timeoutMs ?? remaining);
     const started = Date.now();
     let lastLine = Date.now();
+    const reason = new ReasonPicker();
     const heartbeat = setInterval(() => {
       if (Date.now() - lastLine < (this.opts.heartbeatMs ?? 30_000) / 2) return;
       const s = Math.round((Date.now() - started) / 1000);
@@ -103,13 +104,19 @@ export class AksEngineRunner {
         stdout: call.capture ? 'capture' : 'log',
         quietStderr: call.capture,
         label: 'aks-engine-azurestack',
-        onLine: () => {
+        onLine: (line, stream) => {
           lastLine = Date.now();
+          reason.add(line, stream);
         },
       });
     } catch (e) {
       if (e instanceof TimeoutError) {
         throw new TimeoutError(`aks-engine-azurestack ${label} did not finish within ${Math.round(timeoutMs / 60000)} min (timeoutMinutes); its process tree was killed`);
+      }
+      const why = reason.reason();
+      if (e instanceof ToolError && e.exitCode !== null && why) {
+        // the full output is already in the log (stderr as tool output or debug); the one line is aks-engine's own
+        throw new ToolError(e.tool, e.exitCode, e.stderrTail, `aks-engine-azurestack ${label} failed with exit code ${e.exitCode}: ${why}`);
       }
       throw e;
     } finally {
@@ -117,5 +124,32 @@ export class AksEngineRunner {
       fs.rmSync(cwd, { recursive: true, force: true });
       fs.rmSync(tmp, { recursive: true, force: true });
     }
+  }
+}
+
+/**
+ * Picks the reason of a failure from aks-engine's output, however long the usage text after it: cobra prints
+ * `Error: <wrapped reason>` first and then the whole usage text (24-28 lines for deploy, scale and upgrade, longer than
+ * any bounded tail), so the last line is always `--debug   enable verbose debug logs`. A Go panic's first line
+ * (`panic: ...`) is the reason when the tool panics. Without either, the last logrus error (`ERRO[...] ...`) line.
+ */
+export class ReasonPicker {
+  private error?: string;
+  private panic?: string;
+  private logged?: string;
+
+  add(line: string, _stream: 'stdout' | 'stderr'): void {
+    const l = line.trim();
+    if (this.error === undefined && /^Error: \S/.test(l)) this.error = l;
+    else if (this.panic === undefined && /^panic: /.test(l)) this.panic = l;
+    else {
+      const m = /^(?:ERRO|FATA)\[\d+\]\s*(.+)$/.exec(l) ?? /level=(?:error|fatal) msg="(.+)"$/.exec(l);
+      if (m) this.logged = m[1];
+    }
+  }
+
+  /** The one-line reason, or undefined when the output had none. */
+  reason(): string | undefined {
+    return this.panic ?? this.error ?? this.logged;
   }
 }

@@ -24,6 +24,8 @@ export interface ValidationContext {
   creatableVersions?: string[];
   /** e.g. `v0.85.0`, for messages. */
   aksEngineVersion?: string;
+  /** Distros the resolved aks-engine-azurestack accepts (from a generate dry run); undefined = the known list. */
+  supportedDistros?: string[];
 }
 
 export const DNS_PREFIX = /^[A-Za-z][A-Za-z0-9-]{1,43}[A-Za-z0-9]$/;
@@ -111,7 +113,7 @@ export function validateApiModel(model: ApiModel, ctx: ValidationContext): Probl
       out.push(err('properties.masterProfile.dnsPrefix', `masterProfile.dnsPrefix '${m.dnsPrefix}' is invalid: 3 to 45 letters, digits and hyphens, starting with a letter and not ending with a hyphen`));
     }
     if (!m.vmSize) out.push(err('properties.masterProfile.vmSize', 'masterProfile.vmSize is required'));
-    out.push(...distroProblems('properties.masterProfile.distro', 'masterProfile.distro', m.distro));
+    out.push(...distroProblems('properties.masterProfile.distro', 'masterProfile.distro', m.distro, ctx));
     if (m.availabilityProfile !== undefined && m.availabilityProfile !== 'AvailabilitySet') {
       out.push(err('properties.masterProfile.availabilityProfile', `masterProfile.availabilityProfile '${m.availabilityProfile}': only AvailabilitySet is supported on Azure Stack Hub`));
     }
@@ -137,7 +139,7 @@ export function validateApiModel(model: ApiModel, ctx: ValidationContext): Probl
     else workers += c;
     if (!a.vmSize) out.push(err(`${at}.vmSize`, `${label}.vmSize is required`));
     if (a.osType !== undefined && a.osType !== 'Linux') out.push(err(`${at}.osType`, `${label}.osType '${a.osType}': this capability deploys Linux pools only`));
-    out.push(...distroProblems(`${at}.distro`, `${label}.distro`, a.distro));
+    out.push(...distroProblems(`${at}.distro`, `${label}.distro`, a.distro, ctx));
     if (a.availabilityProfile !== undefined && a.availabilityProfile !== 'AvailabilitySet') {
       out.push(err(`${at}.availabilityProfile`, `${label}.availabilityProfile '${a.availabilityProfile}': only AvailabilitySet is supported on Azure Stack Hub (no scale sets)`));
     }
@@ -170,10 +172,14 @@ export function validateApiModel(model: ApiModel, ctx: ValidationContext): Probl
   return out;
 }
 
-function distroProblems(path: string, label: string, distro: string | undefined): Problem[] {
-  if (distro === undefined || distro === '') return [err(path, `${label} is required: expected ${SUPPORTED_DISTROS.join(' or ')}`)];
-  if ((REJECTED_DISTROS as readonly string[]).includes(distro)) return [err(path, `${label} '${distro}' is no longer supported on Azure Stack Hub: use aks-ubuntu-22.04`)];
-  if (!(SUPPORTED_DISTROS as readonly string[]).includes(distro)) return [err(path, `${label} '${distro}' is unknown: expected ${SUPPORTED_DISTROS.join(' or ')}`)];
+function distroProblems(path: string, label: string, distro: string | undefined, ctx: ValidationContext): Problem[] {
+  const supported = ctx.supportedDistros ?? [...SUPPORTED_DISTROS];
+  const expected = supported.join(' or ');
+  const by = `aks-engine-azurestack${ctx.aksEngineVersion ? ` ${ctx.aksEngineVersion}` : ''}`;
+  if (distro === undefined || distro === '') return [err(path, `${label} is required: expected ${expected}`)];
+  if ((REJECTED_DISTROS as readonly string[]).includes(distro)) return [err(path, `${label} '${distro}' is no longer supported on Azure Stack Hub: use ${supported[0]}`)];
+  if (!(SUPPORTED_DISTROS as readonly string[]).includes(distro)) return [err(path, `${label} '${distro}' is unknown: expected ${expected}`)];
+  if (!supported.includes(distro)) return [err(path, `${label} '${distro}' is not accepted by ${by} ("The ${distro} distro is not supported"): expected ${expected}, or an aks-engine-azurestack release that supports ${distro}`)];
   return [];
 }
 

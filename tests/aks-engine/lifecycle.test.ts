@@ -174,7 +174,7 @@ describe('aks-engine lifecycle with state custody (built CLI, Azurite, filesyste
     f.double.control({ fail: { deploy: 'Code="InvalidTemplateDeployment" OS base image not available in target cloud' }, ansi: true });
     const r = await runCliAks(f, { command: 'deploy', ...hubInputs(f, { dnsPrefix: 'ratings-dallas' }), ...fsStore(f, root) });
     assert.equal(r.code, 1);
-    assert.match(r.error ?? '', /^aks-engine-azurestack failed with exit code 1: Error: Code="InvalidTemplateDeployment" OS base image not available in target cloud$/);
+    assert.match(r.error ?? '', /^aks-engine-azurestack deploy failed with exit code 1: Error: Code="InvalidTemplateDeployment" OS base image not available in target cloud$/);
     assert.ok(!r.stderr.includes('\u001b['), 'ANSI stripped');
     const files = walk(root);
     assert.deepEqual(files.map((x) => path.basename(x)).sort(), ['manifest.json', 'state.tar.gz.age']);

@@ -56,9 +56,10 @@ describe('aks-engine validate (in process, fake Hub + double)', function () {
     assert.equal(r.outputs.apiServerFqdn, 'ratings-seattle.local.cloudapp.azurestack.external');
 
     const calls = f.double.calls();
-    assert.deepEqual(calls.map((c) => c.argv[0]), ['version', 'get-versions', 'generate']);
+    // get-versions, then one generate dry run per known distro (what this binary accepts), then the images
+    assert.deepEqual(calls.map((c) => c.argv[0]), ['version', 'get-versions', 'generate', 'generate', 'generate']);
     assert.deepEqual(calls[1].argv, ['get-versions', '--azure-env', 'AzureStackCloud', '-o', 'json']);
-    assert.equal(calls[2].argv.at(-1), '--parameters-only');
+    for (const c of calls.slice(2)) assert.equal(c.argv.at(-1), '--parameters-only');
     for (const c of calls) assert.ok(!c.argv.join(' ').includes(SECRET), `no secret on argv: ${c.argv.join(' ')}`);
     const arm = f.adfs.requests.filter((q) => q.server === 'arm').map((q) => `${q.method} ${q.path} ${q.query['api-version']}`);
     assert.deepEqual(arm, [

@@ -32,10 +32,20 @@ const DEFAULT_VERSIONS = [
   { v: '1.34.4', upgrades: ['1.35.0'], create: true },
   { v: '1.35.0', upgrades: [], create: true },
 ];
-const VERSIONS = control.versions || DEFAULT_VERSIONS;
+// v0.81.x (checked against the release-v0.81.2 source): creates 1.28.15 / 1.29.10, pins the Ubuntu 20.04 image
+// 2024.311.1 and has no aks-ubuntu-22.04 in vlabs.DistroValues (added in v0.82)
+const OLD = /^0\.(?:[0-7]\d|8[01])\./.test(VERSION);
+const V081_VERSIONS = [
+  { v: '1.27.16', upgrades: ['1.28.15'], create: false },
+  { v: '1.28.15', upgrades: ['1.29.10'], create: true },
+  { v: '1.29.10', upgrades: [], create: true },
+];
+const VERSIONS = control.versions || (OLD ? V081_VERSIONS : DEFAULT_VERSIONS);
+// vlabs.DistroValues of the release (the Ubuntu/flatcar/acc values a cluster definition may name)
+const DISTROS = ['', 'ubuntu', 'ubuntu-18.04', 'ubuntu-18.04-gen2', 'ubuntu-20.04', 'flatcar', 'aks-ubuntu-16.04', 'aks-ubuntu-18.04', 'aks-ubuntu-20.04', 'acc-16.04'].concat(OLD ? [] : ['ubuntu-22.04', 'aks-ubuntu-22.04']);
 const PUBLIC_VERSIONS = [{ v: '1.29.15', upgrades: [], create: true }];
 const IMAGE = Object.assign(
-  { publisher: 'microsoft-aks', offer: 'aks', sku2204: 'aks-engine-azurestack-ubuntu-2204', sku2004: 'aks-engine-azurestack-ubuntu-2004', version: '2026.139.1' },
+  { publisher: 'microsoft-aks', offer: 'aks', sku2204: 'aks-engine-azurestack-ubuntu-2204', sku2004: 'aks-engine-azurestack-ubuntu-2004', version: OLD ? '2024.311.1' : '2026.139.1' },
   control.image || {},
 );
 const c = (code, s) => (control.ansi ? `\u001b[${code}m${s}\u001b[0m` : s);
@@ -94,11 +104,35 @@ const COMMANDS = {
 };
 COMMANDS['get-logs'].flags['windows-script'] = { t: 's' };
 
-function die(msg, usage = true) {
+// cobra v0.0.3 (the one aks-engine-azurestack v0.81.x/v0.85.x is built with) prints `Error: <message>` and then the
+// command's whole usage text (`cmd.UsageString()` + newline) to stderr for every error a command returns; get-logs
+// silences the usage once its arguments are validated.
+const REFERENCE = process.env.AKS_DOUBLE_REFERENCE || path.resolve(__dirname, '../../../../shared/reference/aks-engine-azurestack');
+let silenceUsage = false;
+function usageText(cmd) {
+  const f = path.join(REFERENCE, `help-${cmd || 'root'}.txt`);
+  if (fs.existsSync(f)) {
+    const help = fs.readFileSync(f, 'utf8');
+    const at = help.indexOf('Usage:');
+    if (at >= 0) return help.slice(at).replace(/\n*$/, '\n');
+  }
+  // no reference here: the same shape from the flag table (one line per flag, as pflag's FlagUsages)
+  const spec = Object.assign({}, cmd && COMMANDS[cmd] ? COMMANDS[cmd].flags : {}, { help: GLOBAL.help });
+  const lines = Object.keys(spec)
+    .sort()
+    .map((k) => `  ${spec[k].short ? `-${spec[k].short}, ` : '    '}--${k}${spec[k].t === 'b' ? '' : ` ${{ s: 'string', i: 'int', a: 'stringArray', l: 'strings' }[spec[k].t]}`}`);
+  return `Usage:\n  aks-engine-azurestack ${cmd || ''} [flags]\n\nFlags:\n${lines.join('\n')}\n\nGlobal Flags:\n      --debug   enable verbose debug logs\n`;
+}
+function die(msg, usage = !silenceUsage) {
   process.stderr.write(`Error: ${msg}\n`);
-  if (usage) process.stderr.write(`Run 'aks-engine-azurestack ${process.argv[2] || ''} --help' for usage.\n`);
+  if (usage) process.stderr.write(`${usageText(process.argv[2])}\n`);
   record({ exit: 1, error: msg });
   process.exit(1);
+}
+function panic(msg) {
+  process.stderr.write(`panic: ${msg}\n\ngoroutine 1 [running]:\ngithub.com/Azure/aks-engine-azurestack/cmd.(*upgradeCmd).run(0xc000190000)\n\t/go/src/github.com/Azure/aks-engine-azurestack/cmd/upgrade.go:401 +0x1d\n`);
+  record({ exit: 2, error: `panic: ${msg}` });
+  process.exit(2);
 }
 
 function parseFlags(cmd, args) {
@@ -166,30 +200,30 @@ function record(extra = {}) {
 // ------------------------------------------------------------------------------------------------ helpers
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 function validateAuth(f) {
-  if (!f['auth-method']) die('--auth-method is a required parameter', false);
+  if (!f['auth-method']) die('--auth-method is a required parameter');
   if (f['auth-method'] === 'client_secret' || f['auth-method'] === 'client_certificate') {
     const id = f['client-id'] || '';
-    if (!UUID.test(id)) die(`parsing --client-id: invalid UUID length: ${id.length}`, false);
+    if (!UUID.test(id)) die(`parsing --client-id: invalid UUID length: ${id.length}`);
     if (f['auth-method'] === 'client_secret') {
-      if (!f['client-secret']) die('--client-secret must be specified when --auth-method="client_secret"', false);
+      if (!f['client-secret']) die('--client-secret must be specified when --auth-method="client_secret"');
     } else if (!f['certificate-path'] || !f['private-key-path']) {
-      die('--certificate-path and --private-key-path must be specified when --auth-method="client_certificate"', false);
+      die('--certificate-path and --private-key-path must be specified when --auth-method="client_certificate"');
     } else {
-      for (const p of [f['certificate-path'], f['private-key-path']]) if (!fs.existsSync(p)) die(`failed to read certificate: open ${p}: no such file or directory`, false);
+      for (const p of [f['certificate-path'], f['private-key-path']]) if (!fs.existsSync(p)) die(`failed to read certificate: open ${p}: no such file or directory`);
     }
   }
-  if (!UUID.test(f['subscription-id'] || '')) die('--subscription-id is required (and must be a valid UUID)', false);
+  if (!UUID.test(f['subscription-id'] || '')) die('--subscription-id is required (and must be a valid UUID)');
   if (!['AzurePublicCloud', 'AzureChinaCloud', 'AzureUSGovernmentCloud', 'AzureStackCloud'].includes(f['azure-env'])) {
-    die('failed to parse --azure-env as a valid target Azure cloud environment', false);
+    die('failed to parse --azure-env as a valid target Azure cloud environment');
   }
 }
 function loadModel(p) {
-  if (!p) die('--api-model must be specified', false);
-  if (!fs.existsSync(p)) die(`specified api model does not exist (${p})`, false);
+  if (!p) die('--api-model must be specified');
+  if (!fs.existsSync(p)) die(`specified api model does not exist (${p})`);
   try {
     return JSON.parse(fs.readFileSync(p, 'utf8'));
   } catch (e) {
-    die(`error parsing the api model: ${e.message}`, false);
+    die(`error parsing the api model: ${e.message}`);
   }
 }
 const ENV_FIELDS = ['name', 'managementPortalURL', 'serviceManagementEndpoint', 'resourceManagerEndpoint', 'activeDirectoryEndpoint', 'graphEndpoint', 'galleryEndpoint', 'storageEndpointSuffix', 'keyVaultDNSSuffix', 'resourceManagerVMDNSSuffix', 'tokenAudience'];
@@ -198,7 +232,7 @@ function checkEnvironment(model) {
   const missing = ENV_FIELDS.filter((k) => !env || !env[k]);
   if (missing.length) {
     // the real tool would now fetch https://management.<location>.<suffix>/metadata/endpoints: nothing here may
-    die(`error parsing the api model: Failed to get cloud environment from metadata endpoint (missing ${missing.join(', ')}): dial tcp: lookup management.${model.location}: no such host`, false);
+    die(`error parsing the api model: Failed to get cloud environment from metadata endpoint (missing ${missing.join(', ')}): dial tcp: lookup management.${model.location}: no such host`);
   }
   return env;
 }
@@ -239,14 +273,30 @@ function parameters(model) {
   add('servicePrincipalClientSecret', (model.properties.servicePrincipalProfile || {}).secret || '');
   return { $schema: 'https://schema.management.azure.com/schemas/2015-01-01/deploymentParameters.json#', contentVersion: '1.0.0.0', parameters: p };
 }
-function basicModelChecks(model, location) {
+// generate/deploy in the real order: loadAPIModel (the Azure Stack 16.04/18.04 check), then the vlabs validation
+// (orchestrator version first, then the master and agent pool distros), each wrapped as cobra prints it
+function basicModelChecks(model, location, loadPrefix = 'loading API model in generateCmd') {
   const props = model.properties || {};
-  if (!props.masterProfile) die('MasterProfile can\'t be nil', false);
-  if (!model.location && !location) die('missing location in the api model', false);
-  if (location && model.location && model.location !== location) die('--location does not match api model location', false);
-  const d = props.masterProfile.distro;
-  if (d === 'aks-ubuntu-16.04' || d === 'aks-ubuntu-18.04') die(`invalid master profile distro '${d}'`, false);
-  if (![1, 3, 5].includes(props.masterProfile.count)) die(`api model validation failed: MasterProfile count needs to be 1, 3, or 5`, false);
+  if (!props.masterProfile) die(`${loadPrefix}: MasterProfile can't be nil`);
+  if (!model.location && !location) die('missing location in the api model');
+  if (location && model.location && model.location !== location) die('--location does not match api model location');
+  for (const [what, d] of [['master profile', props.masterProfile.distro]].concat((props.agentPoolProfiles || []).map((a) => ['agent pool profile', a.distro]))) {
+    if (d === 'aks-ubuntu-16.04' || d === 'aks-ubuntu-18.04') {
+      process.stdout.write(`${c('31', 'ERRO')}[0000] Distro '${d}' is not longer supported on Azure Stack Hub, use 'aks-ubuntu-20.04' instead\n`);
+      die(`${loadPrefix}: invalid ${what} distro '${d}'`);
+    }
+  }
+  const v = 'validating API model after populating values';
+  const op = props.orchestratorProfile || {};
+  const creatable = VERSIONS.filter((x) => x.create).map((x) => x.v);
+  const version = op.orchestratorVersion || creatable[creatable.length - 1];
+  if (!creatable.includes(version)) {
+    die(`${v}: the following OrchestratorProfile configuration is not supported on Azure Stack: OrchestratorType: "Kubernetes", OrchestratorRelease: "${op.orchestratorRelease || ''}", OrchestratorVersion: "${op.orchestratorVersion || ''}". Please use one of the following versions: [${creatable.join(' ')}]`);
+  }
+  if (![1, 3, 5].includes(props.masterProfile.count)) die(`${v}: MasterProfile count needs to be 1, 3, or 5`);
+  const notSupported = (d) => d !== undefined && !DISTROS.includes(d);
+  if (notSupported(props.masterProfile.distro)) die(`${v}: The ${props.masterProfile.distro} distro is not supported`);
+  for (const a of props.agentPoolProfiles || []) if (notSupported(a.distro)) die(`${v}: The ${a.distro} distro is not supported`);
   const keys = ((props.linuxProfile || {}).ssh || {}).publicKeys || [];
   return keys;
 }
@@ -305,10 +355,12 @@ function hangIfAsked(cmd) {
   return false;
 }
 function failIfAsked(cmd) {
+  const p = (control.panic || {})[cmd];
+  if (p) panic(p);
   const msg = (control.fail || {})[cmd];
   if (msg) {
-    process.stderr.write(`${c('31', 'ERRO')}[0042] ${msg}\n`);
-    die(msg, false);
+    process.stdout.write(`${c('31', 'ERRO')}[0042] ${msg}\n`);
+    die(msg);
   }
 }
 function progress(steps) {
@@ -336,7 +388,7 @@ function main() {
     let shown = list.filter((x) => x.create);
     if (f.version) {
       const hit = list.find((x) => x.v === f.version);
-      if (!hit) die(`Kubernetes version ${f.version} is not supported`, false);
+      if (!hit) die(`Kubernetes version ${f.version} is not supported`);
       shown = [hit];
     }
     const doc = { orchestrators: shown.map((x) => Object.assign({ orchestratorType: 'Kubernetes', orchestratorVersion: x.v }, x.upgrades.length ? { upgrades: x.upgrades.map((u) => ({ orchestratorType: 'Kubernetes', orchestratorVersion: u })) } : {})) };
@@ -349,7 +401,7 @@ function main() {
     basicModelChecks(model);
     checkEnvironment(model);
     const keys = ((model.properties.linuxProfile || {}).ssh || {}).publicKeys || [];
-    if (!keys.length || !keys[0].keyData) die('api model validation failed: KeyData in LinuxProfile.SSH.PublicKeys cannot be empty string', false);
+    if (!keys.length || !keys[0].keyData) die('api model validation failed: KeyData in LinuxProfile.SSH.PublicKeys cannot be empty string');
     writeTranslations();
     const out = f['output-directory'] || path.join('_output', model.properties.masterProfile.dnsPrefix);
     mkdirPrivate(out);
@@ -360,17 +412,17 @@ function main() {
   }
   if (cmd === 'deploy') {
     const apiModel = f['api-model'] || positionals[0];
-    if (!f.location) die('--location must be specified', false);
+    if (!f.location) die('--location must be specified');
     const model = loadModel(apiModel);
-    const keys = basicModelChecks(model, f.location);
+    const keys = basicModelChecks(model, f.location, 'loading API model');
     model.location = model.location || f.location;
     checkEnvironment(model);
     const cloudFile = writeCloudProfile(model);
     model.properties.customCloudProfile.identitySystem = f['identity-system'];
     validateAuth(f);
-    if (!model.properties.masterProfile.dnsPrefix && !f['dns-prefix']) die('apimodel: missing masterProfile.dnsPrefix and --dns-prefix was not specified', false);
+    if (!model.properties.masterProfile.dnsPrefix && !f['dns-prefix']) die('apimodel: missing masterProfile.dnsPrefix and --dns-prefix was not specified');
     const out = f['output-directory'] || path.join('_output', model.properties.masterProfile.dnsPrefix);
-    if (fs.existsSync(out) && !f['force-overwrite']) die(`Output directory already exists and forceOverwrite flag is not set: ${out}`, false);
+    if (fs.existsSync(out) && !f['force-overwrite']) die(`Output directory already exists and forceOverwrite flag is not set: ${out}`);
     writeTranslations();
     mkdirPrivate(out);
     if (!keys.length || !keys[0].keyData) {
@@ -391,22 +443,22 @@ function main() {
     validateAuth(f);
     const file = f['api-model'];
     const model = loadModel(file);
-    if (!f.location) die('--location must be specified', false);
-    if (model.location !== f.location) die('--location does not match api model location', false);
-    if (!f['resource-group']) die('--resource-group must be specified', false);
-    if (!(f['new-node-count'] >= 1)) die('--new-node-count must be specified', false);
+    if (!f.location) die('--location must be specified');
+    if (model.location !== f.location) die('--location does not match api model location');
+    if (!f['resource-group']) die('--resource-group must be specified');
+    if (!(f['new-node-count'] >= 1)) die('--new-node-count must be specified');
     checkEnvironment(model);
     const cloudFile = writeCloudProfile(model);
     const pools = model.properties.agentPoolProfiles;
     let pool = f['node-pool'];
     if (!pool) {
-      if (pools.length > 1) die('--node-pool is required if more than one pool is defined in the apimodel', false);
+      if (pools.length > 1) die('--node-pool is required if more than one pool is defined in the apimodel');
       pool = pools[0].name;
     }
     const p = pools.find((x) => x.name === pool);
-    if (!p) die(`node pool ${pool} was not found in the deployed api model`, false);
+    if (!p) die(`node pool ${pool} was not found in the deployed api model`);
     const before = p.count;
-    if (f['new-node-count'] < before && !f.apiserver) die('--apiserver is required to scale down a kubernetes cluster\'s agent pool', false);
+    if (f['new-node-count'] < before && !f.apiserver) die('--apiserver is required to scale down a kubernetes cluster\'s agent pool');
     progress([`Scaling pool ${pool} from ${before} to ${f['new-node-count']}`]);
     failIfAsked('scale');
     p.count = f['new-node-count'];
@@ -417,15 +469,15 @@ function main() {
     validateAuth(f);
     const file = f['api-model'];
     const model = loadModel(file);
-    if (!f.location) die('--location must be specified', false);
-    if (!f['resource-group']) die('--resource-group must be specified', false);
-    if (!f['upgrade-version']) die('--upgrade-version must be specified', false);
+    if (!f.location) die('--location must be specified');
+    if (!f['resource-group']) die('--resource-group must be specified');
+    if (!f['upgrade-version']) die('--upgrade-version must be specified');
     checkEnvironment(model);
     const cloudFile = writeCloudProfile(model);
     const cur = model.properties.orchestratorProfile.orchestratorVersion;
     const entry = VERSIONS.find((x) => x.v === cur);
     if (!f.force && (!entry || !entry.upgrades.includes(f['upgrade-version']))) {
-      die(`version ${f['upgrade-version']} is not supported for an upgrade from ${cur}`, false);
+      die(`version ${f['upgrade-version']} is not supported for an upgrade from ${cur}`);
     }
     progress([`Upgrading cluster from ${cur} to ${f['upgrade-version']}`, 'Upgrading master nodes', 'Upgrading agent pools']);
     failIfAsked('upgrade');
@@ -439,10 +491,11 @@ function main() {
       if (!f[k]) die(`required flag(s) "${k}" not set`);
     }
     const model = loadModel(f['api-model']);
-    if (!fs.existsSync(f['linux-ssh-private-key'])) die(`specified --linux-ssh-private-key does not exist (${f['linux-ssh-private-key']})`, false);
-    if (model.location !== f.location) die('--location flag does not match api-model location', false);
+    if (!fs.existsSync(f['linux-ssh-private-key'])) die(`specified --linux-ssh-private-key does not exist (${f['linux-ssh-private-key']})`);
+    if (model.location !== f.location) die('--location flag does not match api-model location');
     const out = f['output-directory'] || path.join(path.dirname(f['api-model']), '_logs');
     fs.mkdirSync(out, { recursive: true });
+    silenceUsage = true;
     failIfAsked('get-logs');
     const n = model.properties.masterProfile.count;
     for (let i = 0; i < n; i++) fs.writeFileSync(path.join(out, `k8s-master-${i}.zip`), `logs of master ${i}`);
@@ -452,4 +505,4 @@ function main() {
 }
 
 if (require.main === module) main();
-module.exports = { COMMANDS, GLOBAL, AUTH };
+module.exports = { COMMANDS, GLOBAL, AUTH, parseFlags: (cmd, args) => parseFlags(cmd, args) };
