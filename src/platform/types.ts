@@ -44,6 +44,34 @@ export interface AzureRmConnection {
   certificatePem?: string;
 }
 
+/**
+ * The name of the "Azure Stack Hub" service endpoint type this extension contributes (vss-extension.json); tasks
+ * reference it as `connectedService:<name>`.
+ */
+export const AZURE_STACK_HUB_ENDPOINT_TYPE = 'stackhubha-azurestackhub';
+
+/**
+ * An "Azure Stack Hub" service connection (the endpoint type this extension contributes), as the agent hands it to a
+ * task: raw fields, unchecked. `hubConnectionFromEndpoint` (src/shared/azure-stack) checks it and names the field.
+ */
+export interface AzureStackHubConnection {
+  /** The connection's server URL: the Hub ARM endpoint. */
+  armEndpoint?: string;
+  /** `azure_ad` or `adfs`. */
+  identitySystem?: string;
+  tenantId?: string;
+  subscriptionId?: string;
+  subscriptionName?: string;
+  /** The Hub root CA, PEM. */
+  caCertificatePem?: string;
+  /** `UsernamePassword` (service principal + secret) or `Certificate` (service principal + PEM certificate and key). */
+  scheme: string;
+  clientId?: string;
+  clientSecret?: string;
+  /** PEM with certificate and private key. */
+  certificatePem?: string;
+}
+
 /** A Kubernetes service connection resolved to a kubeconfig document. */
 export interface KubernetesConnection {
   kubeconfig: string;
@@ -83,6 +111,8 @@ export interface Platform {
   kubernetesConnection(inputName: string): KubernetesConnection | undefined;
   /** An Azure Resource Manager connection input (ADO only; elsewhere undefined). */
   azureRmConnection(inputName: string): AzureRmConnection | undefined;
+  /** An "Azure Stack Hub" connection input (ADO only; other platforms do not implement it). */
+  azureStackHubConnection?(inputName: string): AzureStackHubConnection | undefined;
 
   /** Registers a secret: the CI system masks it in all later output, and so does our own logger. */
   mask(secret: string): void;

@@ -93,16 +93,19 @@ function lazy<T>(id: './filesystem' | './s3' | './azure-blob' | '../azure-stack'
 /** Default listKeys: discovers the Hub, gets a token (ADFS or Azure AD), POSTs listKeys, returns key1. */
 async function defaultListKeys(cred: ListKeysCredential, target: StorageTarget, opts: OpenStorageOptions): Promise<string> {
   const hub = lazy<typeof import('../azure-stack')>('../azure-stack');
-  const conn = cred.connection
-    ? hub.hubConnectionFrom(cred.connection, 'storageArmConnection')
-    : { armEndpoint: cred.armEndpoint!, tenantId: cred.tenantId, auth: { kind: 'client_secret' as const, clientId: cred.clientId!, clientSecret: cred.clientSecret! } };
-  const http = { ca: target.kind === 'azure-blob' ? target.ca : undefined, proxyFor: opts.proxyFor ?? ((u: URL) => proxyFromEnv(u)) };
+  const conn: import('../azure-stack').HubConnection & { input?: string } = cred.hub ??
+    (cred.connection
+      ? { ...hub.hubConnectionFrom(cred.connection, 'storageArmConnection'), input: 'storageArmConnection' }
+      : { armEndpoint: cred.armEndpoint!, tenantId: cred.tenantId, auth: { kind: 'client_secret' as const, clientId: cred.clientId!, clientSecret: cred.clientSecret! } });
+  const targetCa = target.kind === 'azure-blob' ? target.ca : undefined;
+  const ca = conn.caCertificates?.length ? [...(targetCa ?? []), ...conn.caCertificates] : targetCa;
+  const http = { ca, proxyFor: opts.proxyFor ?? ((u: URL) => proxyFromEnv(u)) };
   const session = await hub.connectHub({
     armEndpoint: conn.armEndpoint,
-    armEndpointInput: cred.connection ? 'storageArmConnection' : 'storageArmEndpoint',
+    armEndpointInput: conn.input ?? 'storageArmEndpoint',
     auth: conn.auth,
     tenantId: conn.tenantId,
-    tenantInput: cred.connection ? 'storageArmConnection' : 'storageArmTenantId',
+    tenantInput: conn.input ?? 'storageArmTenantId',
     http,
     onToken: opts.mask,
   });
