@@ -15,7 +15,7 @@ import { ReleaseEngine, pool, type EngineDeps, type PreflightResult, type SiteCo
 import { HelmRunner } from './helm';
 import { helmReleaseGroups, helmReleaseInputs, helmReleaseOutputs, parseHelmReleaseInputs, type HelmReleaseInputs } from './inputs';
 import { RECORD_SCHEMA, RECORD_VERSION, overallResult, sitesNeedingRollback, type ReleaseRecord, type ReleaseResult } from './record';
-import { headerReport, preflightReport, siteTable } from './report';
+import { ganttReport, headerReport, preflightReport, siteTable } from './report';
 import { parseTrafficCoupling } from './traffic';
 
 /** The task editor's groups of the release's inputs (src/capabilities.ts). */
@@ -161,6 +161,7 @@ async function runRelease(inputs: HelmReleaseInputs, ctx: RunContext, deps: Helm
     await engine.persist();
     headerReport(summary, record, [...notes, ...extra, `Record: \`${inputs.recordPath}\``]);
     siteTable(summary, record, inputs.command === 'run' || inputs.command === 'preflight' ? sites : record.siteOrder);
+    ganttReport(summary, record, inputs.command === 'run' || inputs.command === 'preflight' ? sites : record.siteOrder);
     if (engine.diffs.size || inputs.command === 'preflight' || record.result === 'preflight-failed' || record.result === 'dry-run') {
       preflightReport(summary, record, sites, engine.diffs);
     }
