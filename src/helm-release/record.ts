@@ -24,6 +24,9 @@ export const RECORD_SCHEMA = 'stackhub-ha/helm-release-record';
  */
 export const RECORD_VERSION = 2;
 
+/** The ADO run attachment type of release records (for the extension's release results tab). */
+export const RECORD_ATTACHMENT_TYPE = 'stackhub-ha.release-record';
+
 /** The steps of a site's release, in order; `rollback` only when it was rolled back. */
 export const STEP_NAMES = ['preflight', 'backup', 'drain', 'upgrade', 'verify', 'restore-traffic', 'rollback'] as const;
 export type StepName = (typeof STEP_NAMES)[number];

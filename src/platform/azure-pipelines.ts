@@ -153,6 +153,10 @@ export class AzurePipelinesPlatform implements Platform {
     tl.prependPath(dir);
   }
 
+  attach(type: string, name: string, file: string): void {
+    tl.addAttachment(type, name.replace(/[^A-Za-z0-9._-]+/g, '-'), file);
+  }
+
   async writeSummary(title: string, markdown: string): Promise<void> {
     // the agent uploads the attachment after the step: the file must outlive the private temp dir
     const dir = path.join(this.paths.agentTemp, 'stackhub-ha-summaries');

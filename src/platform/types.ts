@@ -122,6 +122,12 @@ export interface Platform {
   setVariable(name: string, value: string): void;
   /** Prepends a directory to PATH for later steps (and for this process). */
   addPath(dir: string): void;
+  /**
+   * Attaches a file to the run under a type of ours (ADO `##vso[task.addattachment type=…;name=…]`, read by the
+   * extension's release tab). The file must outlive the run's private temp dir. Platforms without run attachments
+   * (GitHub: the workflows upload artifacts; the CLI: the path is printed) do not implement it.
+   */
+  attach?(type: string, name: string, file: string): void;
   /** Publishes the run summary (Markdown). */
   writeSummary(title: string, markdown: string): Promise<void>;
   /** Marks the run failed with one line. */
