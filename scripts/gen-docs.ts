@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import { CAPABILITIES, type CapabilityEntry } from '../src/capabilities';
 import { onChannel } from '../src/platform/inputs';
+import { AZURE_STACK_HUB_ENDPOINT_TYPE } from '../src/platform/types';
 import { ROOT, pkg } from './manifests';
 
 /** Owner of the repository the actions are used from (`uses: <owner>/stackhub-ha/actions/<dir>@v1`). */
@@ -97,6 +98,25 @@ function yamlBlock(doc: unknown): string {
   return '```yaml\n' + YAML.stringify(doc, { lineWidth: 0 }) + '```\n';
 }
 
+/** Which Hub connection to choose: on every task page with an "Azure Stack Hub" connection input, and in the overview. */
+export function hubConnectionChoice(): string[] {
+  return [
+    '## Azure Stack Hub connection or azurerm?',
+    '',
+    `Inputs of type \`connectedService:${AZURE_STACK_HUB_ENDPOINT_TYPE}\` take an **Azure Stack Hub** service connection, the type this extension adds ` +
+      '(*Project settings → Service connections → New → Azure Stack Hub*): the Hub ARM endpoint, the identity system (Azure AD or ADFS), ' +
+      'the tenant (Azure AD only), the subscription id and name, an optional Hub root CA (PEM), and a service principal with a secret or a PEM certificate with its key. ' +
+      'Each such input sits next to an `azurerm` one; set one of the two.',
+    '',
+    '- Choose **Azure Stack Hub** for an ADFS (disconnected) Hub, for a Hub whose root CA the agent does not trust (the connection carries it, trusted only for that Hub), ' +
+      'or to keep one reviewed connection per Hub with its identity system stated instead of inferred.',
+    '- Choose **Azure Resource Manager** with `environment=AzureStack` when such connections exist already, and the Hub is an Azure AD Hub whose certificate the agent trusts.',
+    '',
+    'Either way the secret and the certificate are masked in every log line and never put on a command line (except aks-engine-azurestack `--client-secret`, which has no other way: prefer the certificate).',
+    '',
+  ];
+}
+
 /** docs/tasks/<TaskName>.md of one capability. */
 export function renderTaskDoc(e: CapabilityEntry, root: string = ROOT): string {
   const task = readTaskJson(e, root);
@@ -154,6 +174,8 @@ export function renderTaskDoc(e: CapabilityEntry, root: string = ROOT): string {
     }
     L.push('');
   }
+
+  if (inputs.some((i) => i.type === `connectedService:${AZURE_STACK_HUB_ENDPOINT_TYPE}`)) L.push(...hubConnectionChoice());
 
   // Outputs
   L.push('## Outputs', '');
@@ -228,6 +250,7 @@ export function renderOverview(root: string = ROOT): string {
       `(\`${CLI_NAME} <group> <command>\`) with the same inputs; see each task's page.`,
     '',
   );
+  L.push(...hubConnectionChoice());
   L.push(
     'Agents: the tasks run on the Node 20 and Node 24 handlers and need agent 3.232.1 or later, so a disconnected agent never has to self-update.',
     '',

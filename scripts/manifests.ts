@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import { CAPABILITIES, type CapabilityEntry } from '../src/capabilities';
 import { onChannel, type InputDef } from '../src/platform/inputs';
+import { AZURE_STACK_HUB_ENDPOINT_TYPE } from '../src/platform/types';
+import { HUB_CONNECTION_FIELDS as F } from '../src/shared/azure-stack/hub-connection';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const MINIMUM_AGENT_VERSION = '3.232.1';
@@ -24,7 +26,11 @@ const TASK_TYPES: Record<InputDef['type'], string> = {
   pickList: 'pickList',
   azureRmConnection: 'connectedService:AzureRM',
   kubernetesConnection: 'connectedService:Kubernetes',
+  azureStackHubConnection: `connectedService:${AZURE_STACK_HUB_ENDPOINT_TYPE}`,
 };
+
+/** Service endpoint types built into Azure DevOps that task inputs may reference. */
+export const BUILT_IN_ENDPOINT_TYPES = ['AzureRM', 'Kubernetes'] as const;
 
 function taskHelp(d: InputDef): string {
   return d.type === 'secret' ? `${d.help} Pass a secret variable, e.g. \`$(mySecret)\`; it is masked.` : d.help;
@@ -91,6 +97,103 @@ export function actionYml(e: CapabilityEntry): Record<string, unknown> {
   };
 }
 
+const text = (id: string, name: string, description: string, required: boolean, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  id,
+  name,
+  description,
+  inputMode: 'textbox',
+  isConfidential: false,
+  validation: { isRequired: required, dataType: 'string', maxLength: 300 },
+  ...extra,
+});
+
+/**
+ * The "Azure Stack Hub" service endpoint type: one connection per Hub (ARM endpoint, identity system, tenant,
+ * subscription, optional root CA) with a service principal and a secret or a PEM certificate with its key. Read by
+ * AzurePipelinesPlatform.azureStackHubConnection; checked by hubConnectionFromEndpoint (same field labels).
+ */
+export function hubEndpointContribution(): Record<string, unknown> {
+  const pem = { inputMode: 'textArea', validation: { isRequired: false, dataType: 'string' } };
+  return {
+    id: 'azure-stack-hub-endpoint',
+    description: 'Service connection to one Azure Stack Hub (ARM endpoint, ADFS or Azure AD, service principal)',
+    type: 'ms.vss-endpoint.service-endpoint-type',
+    targets: ['ms.vss-endpoint.endpoint-types'],
+    properties: {
+      name: AZURE_STACK_HUB_ENDPOINT_TYPE,
+      displayName: 'Azure Stack Hub',
+      url: {
+        displayName: F.url,
+        helpText: 'The Hub\'s Azure Resource Manager endpoint, https://management.<region>.<fqdn> (the tasks read <url>/metadata/endpoints to find the login endpoint).',
+      },
+      inputDescriptors: [
+        {
+          id: 'identitySystem',
+          name: F.identitySystem,
+          description: 'How the Hub signs in service principals: Azure AD (connected Hubs) or ADFS (disconnected Hubs).',
+          inputMode: 'combo',
+          isConfidential: false,
+          values: {
+            inputId: 'identitySystemValues',
+            defaultValue: 'adfs',
+            isDisabled: false,
+            isLimitedToPossibleValues: true,
+            possibleValues: [
+              { value: 'azure_ad', displayValue: 'Azure AD' },
+              { value: 'adfs', displayValue: 'ADFS' },
+            ],
+          },
+          validation: { isRequired: true, dataType: 'string' },
+        },
+        text('tenantId', F.tenantId, 'Azure AD only: the directory (tenant) id of the service principal. Leave empty for ADFS.', false),
+        text('subscriptionId', F.subscriptionId, 'The Hub user subscription id (a GUID).', true, { validation: { isRequired: true, dataType: 'guid' } }),
+        text('subscriptionName', F.subscriptionName, 'The Hub user subscription name (shown in logs and summaries).', true),
+        {
+          id: 'hubCaCertificate',
+          name: F.caCertificate,
+          description: 'Optional: PEM of the Hub root CA, when the agent does not trust it already. Trusted only for calls to this Hub.',
+          isConfidential: false,
+          ...pem,
+        },
+      ],
+      authenticationSchemes: [
+        {
+          type: 'ms.vss-endpoint.endpoint-auth-scheme-basic',
+          displayName: 'Service principal (secret)',
+          inputDescriptors: [
+            text('username', F.clientId, 'Application (client) id of the service principal.', true),
+            {
+              id: 'password',
+              name: F.clientSecret,
+              description: 'The service principal\'s secret. Masked in logs; never passed on a command line by the tasks (except aks-engine-azurestack --client-secret, which has no other way).',
+              inputMode: 'passwordbox',
+              isConfidential: true,
+              validation: { isRequired: true, dataType: 'string' },
+            },
+          ],
+        },
+        {
+          type: 'ms.vss-endpoint.endpoint-auth-scheme-cert',
+          displayName: 'Service principal (certificate)',
+          inputDescriptors: [
+            text('servicePrincipalId', F.clientId, 'Application (client) id of the service principal.', true),
+            {
+              id: 'certificate',
+              name: F.certificate,
+              description: 'The certificate and its unencrypted private key, PEM, one after the other. Masked; kept in a 0600 file, never on a command line.',
+              inputMode: 'textArea',
+              isConfidential: true,
+              validation: { isRequired: true, dataType: 'string' },
+            },
+          ],
+        },
+      ],
+      helpMarkDown:
+        'One connection per Azure Stack Hub. Prefer it over an Azure Resource Manager connection with environment AzureStack when the Hub uses ADFS, when its root CA is not in the agent\'s store, or when you want a certificate service principal without the Azure-only options.',
+    },
+  };
+}
+
 /** vss-extension.json. */
 export function vssExtension(): Record<string, unknown> {
   return {
@@ -106,12 +209,15 @@ export function vssExtension(): Record<string, unknown> {
     icons: { default: 'images/extension-icon.png' },
     content: { details: { path: 'docs/overview.md' } },
     files: CAPABILITIES.map((e) => ({ path: `tasks/${e.task.folder}` })),
-    contributions: CAPABILITIES.map((e) => ({
-      id: `${e.capability.name}-task`,
-      type: 'ms.vss-distributed-task.task',
-      targets: ['ms.vss-distributed-task.tasks'],
-      properties: { name: `tasks/${e.task.folder}` },
-    })),
+    contributions: [
+      ...CAPABILITIES.map((e) => ({
+        id: `${e.capability.name}-task`,
+        type: 'ms.vss-distributed-task.task',
+        targets: ['ms.vss-distributed-task.tasks'],
+        properties: { name: `tasks/${e.task.folder}` },
+      })),
+      hubEndpointContribution(),
+    ],
   };
 }
 

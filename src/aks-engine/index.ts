@@ -158,7 +158,7 @@ class Run {
     const credential = hubCredential(e, auth, {
       http: this.http,
       tenantId: this.inputs.tenantId,
-      tenantInput: this.inputs.armEndpointInput === 'azureStackConnection' ? 'azureStackConnection' : 'tenantId',
+      tenantInput: this.inputs.armEndpointInput === 'armEndpoint' ? 'tenantId' : this.inputs.armEndpointInput,
       onToken: (t) => this.ctx.mask(t),
       debug: (l) => this.ctx.log.debug(l),
     });

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as semver from 'semver';
 import type { InputDef, InputReader, OutputDef } from '../platform/inputs';
 import type { Platform } from '../platform/types';
-import { hubConnectionFrom, parseArmEndpoint, parseClientCertificate, type ClientAuth } from '../shared/azure-stack';
+import { parseArmEndpoint, parseClientCertificate, resolveHubConnection, type ClientAuth } from '../shared/azure-stack';
 import { readCaFile } from '../shared/ca';
 import { InputError } from '../shared/errors';
 import { encryptionInputs, parseEncryption, parseStorageTarget, storageInputs, type ParsedEncryption, type ParsedStorage } from '../shared/storage';
@@ -37,6 +37,14 @@ export const aksEngineInputs: readonly InputDef[] = [
     group: 'hub',
     channels: ['azure-pipelines'],
     help: 'Azure Resource Manager service connection with environment AzureStack (service principal with key or certificate). Supplies the ARM endpoint, subscription, tenant and credentials; the inputs below override nothing it sets.',
+  },
+  {
+    name: 'azureStackHubConnection',
+    label: 'Azure Stack Hub connection (Hub type)',
+    type: 'azureStackHubConnection',
+    group: 'hub',
+    channels: ['azure-pipelines'],
+    help: 'An "Azure Stack Hub" service connection (this extension\'s type): ARM endpoint, identity system, tenant, subscription, optional root CA and a service principal with secret or certificate. Use it instead of azureStackConnection for ADFS Hubs or a Hub CA the agent does not trust; set one of the two.',
   },
   { name: 'armEndpoint', label: 'Hub ARM endpoint', type: 'string', group: 'hub', help: 'The Hub\'s ARM endpoint, `https://management.<region>.<fqdn>`. Discovery reads `{armEndpoint}/metadata/endpoints` and fills customCloudProfile.environment so aks-engine never fetches anything itself.' },
   { name: 'location', label: 'Location', type: 'string', group: 'hub', help: 'The Hub region (its ARM location, e.g. `local`); must match the apimodel\'s location and the portal `https://portal.<location>.<fqdn>`.' },
@@ -192,19 +200,18 @@ export function parseAksEngineInputs(read: InputReader, platform: Platform): Aks
   const why = `for ${command}`;
 
   // the Hub and the credentials: service connection (ADO) or inputs
-  const conn = platform.azureRmConnection('azureStackConnection');
-  const hubConn = conn ? hubConnectionFrom(conn, 'azureStackConnection') : undefined;
+  const hubConn = resolveHubConnection(platform, 'azureStackConnection', 'azureStackHubConnection');
   let armEndpoint = hubConn?.armEndpoint ?? read.string('armEndpoint');
-  const armEndpointInput = hubConn ? 'azureStackConnection' : 'armEndpoint';
+  const armEndpointInput = hubConn ? hubConn.input : 'armEndpoint';
   if (armEndpoint) armEndpoint = parseArmEndpoint(armEndpoint, armEndpointInput);
   else if (needsHub) requireIn(undefined, 'armEndpoint', `${why} (or an azureStackConnection on Azure Pipelines)`);
 
   const location = read.string('location');
   if (location !== undefined && !/^[a-z0-9][a-z0-9-]{0,62}$/i.test(location)) throw new InputError('location', `expected a region name like local, got '${location}'`);
   if ((needsHub || needsState) && command !== 'credentials') requireIn(location, 'location', why);
-  const identitySystem = read.choice<'azure_ad' | 'adfs'>('identitySystem');
+  const identitySystem = read.choice<'azure_ad' | 'adfs'>('identitySystem') ?? hubConn?.identitySystem;
   const subscriptionId = hubConn?.subscriptionId ?? read.string('subscriptionId');
-  if (subscriptionId !== undefined && !GUID.test(subscriptionId)) throw new InputError(hubConn ? 'azureStackConnection' : 'subscriptionId', `expected a subscription GUID, got '${subscriptionId}'`);
+  if (subscriptionId !== undefined && !GUID.test(subscriptionId)) throw new InputError(hubConn ? hubConn.input : 'subscriptionId', `expected a subscription GUID, got '${subscriptionId}'`);
   if (needsArm) requireIn(subscriptionId, 'subscriptionId', why);
   const tenantId = hubConn?.tenantId ?? read.string('tenantId');
   let authMethod = read.choice<'client_certificate' | 'client_secret'>('authMethod') ?? 'client_certificate';
@@ -245,7 +252,7 @@ export function parseAksEngineInputs(read: InputReader, platform: Platform): Aks
       }
     }
   }
-  if (clientId !== undefined && !GUID.test(clientId)) throw new InputError(hubConn ? 'azureStackConnection' : 'clientId', `expected the service principal's application id (a GUID), got '${clientId}'`);
+  if (clientId !== undefined && !GUID.test(clientId)) throw new InputError(hubConn ? hubConn.input : 'clientId', `expected the service principal's application id (a GUID), got '${clientId}'`);
   if (needsArm) {
     requireIn(clientId, 'clientId', why);
     if (authMethod === 'client_secret') requireIn(clientSecret, 'clientSecret', `${why} with authMethod client_secret`);
@@ -255,6 +262,7 @@ export function parseAksEngineInputs(read: InputReader, platform: Platform): Aks
 
   const caFile = read.filePath('caCertificate');
   const caCertificates = caFile ? readCaFile(caFile, 'caCertificate') : [];
+  caCertificates.push(...(hubConn?.caCertificates ?? []));
   const agentCa = platform.agentTls().caFile;
   if (agentCa && fs.existsSync(agentCa)) caCertificates.push(...readCaFile(agentCa, 'Agent.CAInfo'));
   const aksEnginePath = read.filePath('aksEnginePath');

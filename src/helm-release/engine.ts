@@ -34,7 +34,7 @@ import {
   type DiffStats,
 } from './manifest';
 import { probeUrl } from './probe';
-import { putSite, writeRecord, type Check, type ReleaseRecord, type SiteRecord } from './record';
+import { putSite, withStep, writeRecord, type Check, type ReleaseRecord, type SiteRecord, type StepName } from './record';
 import { assertNotBlocked, describeState, isReleaseNotFound, parseHistory, stateFromHistory, type SiteState } from './state';
 import { sameValues, valuesHash, type Values } from './values';
 
@@ -59,6 +59,8 @@ export interface PreflightResult {
   loadBalancers?: { existing: number; chart: number; limit: number };
   /** The site already runs this chart version with these values. */
   unchanged?: boolean;
+  /** When the preflight started (ISO). */
+  startedAt?: string;
 }
 
 /** Dependencies that tests replace. */
@@ -161,7 +163,7 @@ export class ReleaseEngine {
   /** Every check of one site, without changing anything. Never throws for a failed check. */
   async preflight(sc: SiteContext): Promise<PreflightResult> {
     const checks: Check[] = [];
-    const result: PreflightResult = { ok: false, checks };
+    const result: PreflightResult = { ok: false, checks, startedAt: this.deps.now().toISOString() };
     const t0 = Date.now();
     const check = (name: string, ok: boolean, detail: string): void => void checks.push({ name, ok, detail });
     const { release } = this.inputs;
@@ -274,8 +276,10 @@ export class ReleaseEngine {
   async savePreflight(sc: SiteContext, r: PreflightResult): Promise<SiteRecord> {
     const e = this.entry(sc.name);
     const keepBefore = e.changed ? e.before : undefined;
+    const endedAt = this.deps.now().toISOString();
     return this.save({
       ...e,
+      steps: withStep(e.steps, { name: 'preflight', startedAt: r.startedAt ?? endedAt, endedAt, outcome: r.ok ? 'ok' : 'failed' }),
       namespace: sc.cluster.namespace,
       helmVersion: this.helm.version,
       valuesHash: sc.valuesHash,
@@ -350,6 +354,10 @@ export class ReleaseEngine {
     e.valuesHash = sc.valuesHash;
     e.backupId = this.inputs.backups[sc.name] ?? e.backupId;
     const done = async (patch: Partial<SiteRecord>): Promise<SiteRecord> => this.save({ ...e, ...patch, durationMs: Date.now() - started });
+    const iso = (): string => this.deps.now().toISOString();
+    const step = (name: StepName, startedAt: string, outcome: 'ok' | 'failed', detail?: string): void => {
+      e.steps = withStep(e.steps, { name, startedAt, endedAt: iso(), outcome, ...(detail ? { detail: this.ctx.masker.scrub(detail) } : {}) });
+    };
 
     // 1. the state right before touching the site
     let now: SiteState;
@@ -384,6 +392,7 @@ export class ReleaseEngine {
 
     // 3. traffic: take the site out of rotation
     if (this.traffic) {
+      const tDrain = iso();
       try {
         const state = await this.traffic.status();
         const serving = state.sites.find((s) => s.site === sc.name)?.enabled ?? false;
@@ -397,14 +406,17 @@ export class ReleaseEngine {
             this.ctx.log.info(`${sc.name}: drained; waiting ${Math.round(wait / 1000)} s for cached answers to expire`);
             await this.deps.sleep(wait);
           }
+          step('drain', tDrain, 'ok');
         }
       } catch (err) {
+        step('drain', tDrain, 'failed', failMessage(err));
         return done({ status: 'failed', error: `traffic: ${failMessage(err)}` });
       }
     }
 
     // 4. the upgrade itself: from here on the site counts as changed
     e = await this.save({ ...e, status: 'upgrading', changed: true });
+    const tUpgrade = iso();
     try {
       await this.ctx.log.group(`${sc.name}: helm upgrade --install ${this.inputs.release} (${this.chart.name} ${this.chart.version})`, async () => {
         await this.helm.run(
@@ -426,27 +438,35 @@ export class ReleaseEngine {
         );
       });
     } catch (err) {
+      step('upgrade', tUpgrade, 'failed', failMessage(err));
       const after = await this.readState(sc).catch(() => undefined);
       return done({ status: 'failed', after, error: `helm upgrade: ${failMessage(err)}` });
     }
+    step('upgrade', tUpgrade, 'ok');
 
     // 5. gates
+    const tVerify = iso();
     const gates: Check[] = [];
     if (this.inputs.wait) gates.push({ name: 'wait', ok: true, detail: this.helm.major === 4 ? '--wait=watcher' : '--wait' });
     gates.push(...(await this.gates(sc, { minRevision: (now.latestRevision ?? 0) + 1 })));
     const after = await this.readState(sc).catch(() => undefined);
     if (!gates.every((g) => g.ok)) {
       const bad = gates.filter((g) => !g.ok).map((g) => `${g.name}: ${g.detail}`).join('; ');
+      step('verify', tVerify, 'failed', bad);
       return done({ status: 'failed', gates, after, error: `gate failed: ${bad}` });
     }
+    step('verify', tVerify, 'ok');
 
     // 6. traffic back
     if (this.traffic && e.traffic?.drained) {
+      const tRestore = iso();
       try {
         this.ctx.log.info(`${sc.name}: restoring traffic`);
         await this.traffic.restore(sc.name);
         e.traffic = { ...e.traffic, restored: true, servingAfter: true };
+        step('restore-traffic', tRestore, 'ok');
       } catch (err) {
+        step('restore-traffic', tRestore, 'failed', failMessage(err));
         return done({ status: 'failed', gates, after, error: `traffic restore: ${failMessage(err)}` });
       }
     }
@@ -459,10 +479,12 @@ export class ReleaseEngine {
   async verify(sc: SiteContext): Promise<SiteRecord> {
     const started = Date.now();
     const e = this.entry(sc.name);
+    const tVerify = this.deps.now().toISOString();
     const gates = await this.gates(sc, { revision: e.after?.revision });
     const ok = gates.every((g) => g.ok);
     return this.save({
       ...e,
+      steps: withStep(e.steps, { name: 'verify', startedAt: tVerify, endedAt: this.deps.now().toISOString(), outcome: ok ? 'ok' : 'failed' }),
       gates: [...(e.gates ?? []).filter((g) => !g.name.startsWith('verify ')), ...gates.map((g) => ({ ...g, name: `verify ${g.name}` }))],
       status: ok ? e.status : 'failed',
       error: ok ? e.error : `verify: ${gates.filter((g) => !g.ok).map((g) => `${g.name}: ${g.detail}`).join('; ')}`,
@@ -488,6 +510,9 @@ export class ReleaseEngine {
     const { release } = this.inputs;
     const ns = sc.cluster.namespace;
     const t0 = Date.now();
+    const tRollback = at();
+    const rbStep = (ok: boolean, detail?: string): SiteRecord['steps'] =>
+      withStep(e.steps, { name: 'rollback', startedAt: tRollback, endedAt: at(), outcome: ok ? 'ok' : 'failed', ...(detail ? { detail } : {}) });
     let action: 'rollback' | 'uninstall' | 'none' = before.installed ? 'rollback' : 'uninstall';
     try {
       const cur = await this.readState(sc);
@@ -530,6 +555,7 @@ export class ReleaseEngine {
       return this.save({
         ...e,
         status: 'rolled-back',
+        steps: rbStep(true, detail),
         after: now,
         rollback: { ok: true, action, toRevision: before.revision, at: at(), detail },
         durationMs: (e.durationMs ?? 0) + (Date.now() - t0),
@@ -540,6 +566,7 @@ export class ReleaseEngine {
       return this.save({
         ...e,
         status: 'rollback-failed',
+        steps: rbStep(false, this.ctx.masker.scrub(msg)),
         rollback: { ok: false, action, toRevision: before.revision, at: at(), detail: this.ctx.masker.scrub(msg) },
         durationMs: (e.durationMs ?? 0) + (Date.now() - t0),
       });

@@ -14,8 +14,8 @@ import { inspectLocalChart, ociHost, type LocatedChart } from './chart';
 import { ReleaseEngine, pool, type EngineDeps, type PreflightResult, type SiteContext } from './engine';
 import { HelmRunner } from './helm';
 import { helmReleaseGroups, helmReleaseInputs, helmReleaseOutputs, parseHelmReleaseInputs, type HelmReleaseInputs } from './inputs';
-import { RECORD_SCHEMA, RECORD_VERSION, overallResult, sitesNeedingRollback, type ReleaseRecord, type ReleaseResult } from './record';
-import { headerReport, preflightReport, siteTable } from './report';
+import { RECORD_ATTACHMENT_TYPE, RECORD_SCHEMA, RECORD_VERSION, overallResult, sitesNeedingRollback, type ReleaseRecord, type ReleaseResult } from './record';
+import { ganttReport, headerReport, preflightReport, siteTable } from './report';
 import { parseTrafficCoupling } from './traffic';
 
 /** The task editor's groups of the release's inputs (src/capabilities.ts). */
@@ -159,8 +159,10 @@ async function runRelease(inputs: HelmReleaseInputs, ctx: RunContext, deps: Helm
   const finish = async (result: ReleaseResult | undefined, failure?: string, extra: string[] = []): Promise<HelmReleaseOutputs> => {
     record.result = result ?? overallResult(record);
     await engine.persist();
+    ctx.platform.attach?.(RECORD_ATTACHMENT_TYPE, path.basename(inputs.recordPath, '.json'), inputs.recordPath);
     headerReport(summary, record, [...notes, ...extra, `Record: \`${inputs.recordPath}\``]);
     siteTable(summary, record, inputs.command === 'run' || inputs.command === 'preflight' ? sites : record.siteOrder);
+    ganttReport(summary, record, inputs.command === 'run' || inputs.command === 'preflight' ? sites : record.siteOrder);
     if (engine.diffs.size || inputs.command === 'preflight' || record.result === 'preflight-failed' || record.result === 'dry-run') {
       preflightReport(summary, record, sites, engine.diffs);
     }

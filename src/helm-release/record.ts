@@ -18,8 +18,27 @@ import schema from './record.schema.json';
 
 /** Schema id of the record. */
 export const RECORD_SCHEMA = 'stackhub-ha/helm-release-record';
-/** Current record version. */
-export const RECORD_VERSION = 1;
+/**
+ * Current record version. 2 added `sites.<site>.steps` (start/end of each step); a version-1 record (no steps) is
+ * still read, and a record is written with version 2 from then on.
+ */
+export const RECORD_VERSION = 2;
+
+/** The ADO run attachment type of release records (for the extension's release results tab). */
+export const RECORD_ATTACHMENT_TYPE = 'stackhub-ha.release-record';
+
+/** The steps of a site's release, in order; `rollback` only when it was rolled back. */
+export const STEP_NAMES = ['preflight', 'backup', 'drain', 'upgrade', 'verify', 'restore-traffic', 'rollback'] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+/** When one step of a site ran and how it ended (record version 2). */
+export interface StepTiming {
+  name: StepName;
+  startedAt: string;
+  endedAt: string;
+  outcome: 'ok' | 'failed';
+  detail?: string;
+}
 
 /** A check or gate with its outcome. */
 export interface Check {
@@ -74,12 +93,20 @@ export interface SiteRecord {
   durationMs?: number;
   error?: string;
   backupId?: string;
+  /** Record version 2: each step's start and end, in the order they ran (a repeated step replaces its earlier run). */
+  steps?: StepTiming[];
+}
+
+/** Returns `steps` with `step` in place of an earlier run of the same step (kept in the order steps ran). */
+export function withStep(steps: readonly StepTiming[] | undefined, step: StepTiming): StepTiming[] {
+  return [...(steps ?? []).filter((s) => s.name !== step.name), step];
 }
 
 /** The record. */
 export interface ReleaseRecord {
   schema: typeof RECORD_SCHEMA;
-  version: typeof RECORD_VERSION;
+  /** 1 (no step timings) or 2; always written as {@link RECORD_VERSION}. */
+  version: 1 | typeof RECORD_VERSION;
   releaseId: string;
   release: string;
   createdAt: string;

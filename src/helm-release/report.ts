@@ -76,3 +76,37 @@ export function headerReport(summary: Summary, r: ReleaseRecord, extra: string[]
     ].join('  \n'),
   );
 }
+
+/** Mermaid task names must not hold `:`, `;` or `#`. */
+const mermaidText = (t: string): string => t.replace(/[:;#]/g, ' ').replace(/\s+/g, ' ').trim();
+
+/**
+ * A compact Mermaid gantt of the release: one section per site, one bar per step (record version 2 step timings),
+ * `crit` for a failed step. Undefined when no site has step timings (e.g. a version-1 record).
+ */
+export function releaseGantt(r: ReleaseRecord, sites: readonly string[]): string | undefined {
+  const L = ['gantt', `  title ${mermaidText(`release ${r.release} ${r.chart.version}`)}`, '  dateFormat x', '  axisFormat %H:%M:%S'];
+  let bars = 0;
+  for (const n of sites) {
+    const steps = r.sites[n]?.steps ?? [];
+    if (!steps.length) continue;
+    L.push(`  section ${mermaidText(n)}${r.sites[n]!.status === 'rollback-failed' ? ' NEEDS AN OPERATOR' : ''}`);
+    for (const st of steps) {
+      const a = Date.parse(st.startedAt);
+      // a bar of zero length is not drawn: at least 1 ms
+      const b = Math.max(Date.parse(st.endedAt), a + 1);
+      if (!Number.isFinite(a) || !Number.isFinite(b)) continue;
+      L.push(`  ${mermaidText(st.name)} ${((b - a) / 1000).toFixed(1)}s :${st.outcome === 'failed' ? 'crit, ' : ''}${a}, ${b}`);
+      bars++;
+    }
+  }
+  return bars ? L.join('\n') : undefined;
+}
+
+/** The gantt as a summary section (GitHub step summary and the ADO summary both render ```mermaid blocks). */
+export function ganttReport(summary: Summary, r: ReleaseRecord, sites: readonly string[]): void {
+  const g = releaseGantt(r, sites);
+  if (!g) return;
+  summary.heading('Timeline');
+  summary.text('```mermaid\n' + g + '\n```');
+}

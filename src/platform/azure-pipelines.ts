@@ -14,7 +14,7 @@ import { Masker } from '../shared/mask';
 import type { AnyCapability } from './capability';
 import { MaskingLogger } from './logger';
 import { runCapability } from './run';
-import type { AgentTls, AzureRmConnection, KubernetesConnection, Platform, ProxySettings } from './types';
+import type { AgentTls, AzureRmConnection, AzureStackHubConnection, KubernetesConnection, Platform, ProxySettings } from './types';
 import { kubeconfigFromServiceAccount, kubeconfigSecrets } from './kubeconfig';
 
 /** The Azure Pipelines platform. */
@@ -111,6 +111,35 @@ export class AzurePipelinesPlatform implements Platform {
     return conn;
   }
 
+  /**
+   * An "Azure Stack Hub" connection (our endpoint type): the server URL is the Hub ARM endpoint, the dialog's fields
+   * are endpoint data, the service principal is the authorization (`UsernamePassword`: username = client id,
+   * password = secret; `Certificate`: servicePrincipalId + certificate PEM with key). Secrets are masked here.
+   */
+  azureStackHubConnection(inputName: string): AzureStackHubConnection | undefined {
+    const id = this.input(inputName);
+    if (!id) return undefined;
+    const p = (k: string): string | undefined => tl.getEndpointAuthorizationParameter(id, k, true) || undefined;
+    const d = (k: string): string | undefined => tl.getEndpointDataParameter(id, k, true) || undefined;
+    const scheme = tl.getEndpointAuthorizationScheme(id, true) ?? 'UsernamePassword';
+    const cert = scheme.toLowerCase() === 'certificate';
+    const conn: AzureStackHubConnection = {
+      armEndpoint: tl.getEndpointUrl(id, true) || undefined,
+      identitySystem: d('identitySystem'),
+      tenantId: d('tenantId'),
+      subscriptionId: d('subscriptionId'),
+      subscriptionName: d('subscriptionName'),
+      caCertificatePem: d('hubCaCertificate'),
+      scheme,
+      clientId: cert ? p('servicePrincipalId') : p('username'),
+      clientSecret: cert ? undefined : p('password'),
+      certificatePem: cert ? p('certificate') : undefined,
+    };
+    if (conn.clientSecret) this.mask(conn.clientSecret);
+    if (conn.certificatePem) this.mask(conn.certificatePem);
+    return conn;
+  }
+
   setOutput(name: string, value: string): void {
     tl.setVariable(name, value, false, true);
   }
@@ -122,6 +151,10 @@ export class AzurePipelinesPlatform implements Platform {
 
   addPath(dir: string): void {
     tl.prependPath(dir);
+  }
+
+  attach(type: string, name: string, file: string): void {
+    tl.addAttachment(type, name.replace(/[^A-Za-z0-9._-]+/g, '-'), file);
   }
 
   async writeSummary(title: string, markdown: string): Promise<void> {

@@ -25,7 +25,9 @@ export type InputType =
   /** ADO-only: an `azurerm` service connection */
   | 'azureRmConnection'
   /** ADO-only: a `kubernetes` service connection */
-  | 'kubernetesConnection';
+  | 'kubernetesConnection'
+  /** ADO-only: an "Azure Stack Hub" service connection (the endpoint type this extension contributes) */
+  | 'azureStackHubConnection';
 
 /** One input of a capability. */
 export interface InputDef {

@@ -44,6 +44,34 @@ export interface AzureRmConnection {
   certificatePem?: string;
 }
 
+/**
+ * The name of the "Azure Stack Hub" service endpoint type this extension contributes (vss-extension.json); tasks
+ * reference it as `connectedService:<name>`.
+ */
+export const AZURE_STACK_HUB_ENDPOINT_TYPE = 'stackhubha-azurestackhub';
+
+/**
+ * An "Azure Stack Hub" service connection (the endpoint type this extension contributes), as the agent hands it to a
+ * task: raw fields, unchecked. `hubConnectionFromEndpoint` (src/shared/azure-stack) checks it and names the field.
+ */
+export interface AzureStackHubConnection {
+  /** The connection's server URL: the Hub ARM endpoint. */
+  armEndpoint?: string;
+  /** `azure_ad` or `adfs`. */
+  identitySystem?: string;
+  tenantId?: string;
+  subscriptionId?: string;
+  subscriptionName?: string;
+  /** The Hub root CA, PEM. */
+  caCertificatePem?: string;
+  /** `UsernamePassword` (service principal + secret) or `Certificate` (service principal + PEM certificate and key). */
+  scheme: string;
+  clientId?: string;
+  clientSecret?: string;
+  /** PEM with certificate and private key. */
+  certificatePem?: string;
+}
+
 /** A Kubernetes service connection resolved to a kubeconfig document. */
 export interface KubernetesConnection {
   kubeconfig: string;
@@ -83,6 +111,8 @@ export interface Platform {
   kubernetesConnection(inputName: string): KubernetesConnection | undefined;
   /** An Azure Resource Manager connection input (ADO only; elsewhere undefined). */
   azureRmConnection(inputName: string): AzureRmConnection | undefined;
+  /** An "Azure Stack Hub" connection input (ADO only; other platforms do not implement it). */
+  azureStackHubConnection?(inputName: string): AzureStackHubConnection | undefined;
 
   /** Registers a secret: the CI system masks it in all later output, and so does our own logger. */
   mask(secret: string): void;
@@ -92,6 +122,12 @@ export interface Platform {
   setVariable(name: string, value: string): void;
   /** Prepends a directory to PATH for later steps (and for this process). */
   addPath(dir: string): void;
+  /**
+   * Attaches a file to the run under a type of ours (ADO `##vso[task.addattachment type=…;name=…]`, read by the
+   * extension's release tab). The file must outlive the run's private temp dir. Platforms without run attachments
+   * (GitHub: the workflows upload artifacts; the CLI: the path is printed) do not implement it.
+   */
+  attach?(type: string, name: string, file: string): void;
   /** Publishes the run summary (Markdown). */
   writeSummary(title: string, markdown: string): Promise<void>;
   /** Marks the run failed with one line. */

@@ -7,7 +7,8 @@ import * as net from 'node:net';
 import type { InputDef, InputReader } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import { parseArmEndpoint } from '../shared/azure-stack/discovery';
-import { hubConnectionFrom, parseClientCertificate, readClientCertificate, type ClientAuth } from '../shared/azure-stack/credential';
+import { resolveHubConnection } from '../shared/azure-stack/hub-connection';
+import { parseClientCertificate, readClientCertificate, type ClientAuth } from '../shared/azure-stack/credential';
 import { readCaFile } from '../shared/ca';
 import { InputError } from '../shared/errors';
 import type { SitesFile } from '../shared/sites';
@@ -57,6 +58,14 @@ export const trafficProviderInputs: readonly InputDef[] = [
     group: G,
     channels: ['azure-pipelines'],
     help: 'azure-traffic-manager: an Azure Resource Manager service connection (service principal with secret or certificate, or workload identity federation with trafficFederatedTokenPath). azure-stack-dns: a connection with environment AzureStack to the Hub that hosts the zone. Takes the place of the tenant/client inputs.',
+  },
+  {
+    name: 'trafficHubConnection',
+    label: 'Azure Stack Hub connection (traffic)',
+    type: 'azureStackHubConnection',
+    group: G,
+    channels: ['azure-pipelines'],
+    help: 'azure-stack-dns: an "Azure Stack Hub" service connection (this extension\'s type) to the Hub that hosts the zone, instead of trafficAzureConnection; the better choice for ADFS Hubs.',
   },
   {
     name: 'trafficAuth',
@@ -454,15 +463,14 @@ function parseAzureStackDns(read: InputReader, platform: Platform): AzureStackDn
   if (name !== zone && !name.endsWith(`.${zone}`)) throw new InputError('trafficDnsName', `${name} is not inside zone ${zone}`);
   const hubSite = read.string('trafficDnsHub');
   if (!hubSite) throw new InputError('trafficDnsHub', 'is required for azure-stack-dns: the site whose Hub hosts the zone');
-  const conn = platform.azureRmConnection('trafficAzureConnection');
+  const hc = resolveHubConnection(platform, 'trafficAzureConnection', 'trafficHubConnection');
   let auth: ClientAuth;
   let tenantId = read.string('trafficTenantId');
   let armEndpoint: string | undefined;
-  if (conn) {
-    const hc = hubConnectionFrom(conn, 'trafficAzureConnection');
+  if (hc) {
     auth = hc.auth;
     tenantId = hc.tenantId && hc.tenantId.toLowerCase() !== 'adfs' ? hc.tenantId : tenantId;
-    armEndpoint = parseArmEndpoint(hc.armEndpoint, 'trafficAzureConnection');
+    armEndpoint = parseArmEndpoint(hc.armEndpoint, hc.input);
   } else {
     const kind = read.choice<string>('trafficAuth');
     if (kind === 'workload-identity' || kind === 'azure-cli') throw new InputError('trafficAuth', `${kind} sign-in does not exist on an Azure Stack Hub: use client-secret or certificate`);

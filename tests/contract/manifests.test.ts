@@ -15,7 +15,8 @@ import { onChannel, type InputDef } from '../../src/platform/inputs';
 import { bundleAction } from '../../scripts/bundle';
 import { renderDocs } from '../../scripts/gen-docs';
 import { expectedIcons } from '../../scripts/make-icons';
-import { ACTION_HEADER, MINIMUM_AGENT_VERSION, ROOT, actionYml, taskJson, vssExtension } from '../../scripts/manifests';
+import { ACTION_HEADER, BUILT_IN_ENDPOINT_TYPES, MINIMUM_AGENT_VERSION, ROOT, actionYml, taskJson, vssExtension } from '../../scripts/manifests';
+import { AZURE_STACK_HUB_ENDPOINT_TYPE } from '../../src/platform/types';
 
 const repoRoot = ROOT;
 const SHARED = path.resolve(repoRoot, '..', 'shared');
@@ -281,6 +282,50 @@ describe('contract: manifests', function () {
         'docs/overview.md': 'run `npm run docs`',
       };
       for (const r of refs) assert.ok(fs.existsSync(path.join(repoRoot, r)), `vss-extension.json references ${r}, which does not exist: ${hint[r] ?? 'run `npm run manifests`'}`);
+    });
+
+    it('contributes the "Azure Stack Hub" endpoint type with the fields and schemes the adapter reads', function () {
+      const all = (ext.contributions ?? []) as { type: string; targets?: string[]; properties?: Record<string, unknown> }[];
+      const eps = all.filter((c) => c.type === 'ms.vss-endpoint.service-endpoint-type');
+      assert.equal(eps.length, 1);
+      const p = eps[0].properties as {
+        name: string;
+        displayName: string;
+        url: { displayName: string };
+        inputDescriptors: { id: string; name: string; inputMode: string; validation: { isRequired: boolean } }[];
+        authenticationSchemes: { type: string; inputDescriptors: { id: string; isConfidential?: boolean; inputMode: string }[] }[];
+      };
+      assert.deepEqual(eps[0].targets, ['ms.vss-endpoint.endpoint-types']);
+      assert.equal(p.name, AZURE_STACK_HUB_ENDPOINT_TYPE);
+      assert.equal(p.url.displayName, 'Hub ARM endpoint');
+      // the ids AzurePipelinesPlatform.azureStackHubConnection reads with getEndpointDataParameter
+      assert.deepEqual(p.inputDescriptors.map((d) => d.id), ['identitySystem', 'tenantId', 'subscriptionId', 'subscriptionName', 'hubCaCertificate']);
+      for (const d of p.inputDescriptors) assert.ok(d.name && d.inputMode && d.validation, `${d.id}: name, inputMode, validation`);
+      const schemes = Object.fromEntries(p.authenticationSchemes.map((s) => [s.type, s.inputDescriptors]));
+      // the closed set of scheme types Azure DevOps accepts for custom endpoint types
+      assert.deepEqual(Object.keys(schemes), ['ms.vss-endpoint.endpoint-auth-scheme-basic', 'ms.vss-endpoint.endpoint-auth-scheme-cert']);
+      const basic = schemes['ms.vss-endpoint.endpoint-auth-scheme-basic'];
+      const cert = schemes['ms.vss-endpoint.endpoint-auth-scheme-cert'];
+      assert.deepEqual(basic.map((d) => [d.id, !!d.isConfidential]), [['username', false], ['password', true]]);
+      assert.deepEqual(cert.map((d) => [d.id, !!d.isConfidential]), [['servicePrincipalId', false], ['certificate', true]]);
+      assert.equal(basic[1].inputMode, 'passwordbox');
+    });
+
+    it('every connectedService: input of every task names a contributed or built-in endpoint type', function () {
+      const contributed = ((ext.contributions ?? []) as { type: string; properties?: { name?: string } }[])
+        .filter((c) => c.type === 'ms.vss-endpoint.service-endpoint-type')
+        .map((c) => c.properties?.name);
+      const known = new Set<string>([...BUILT_IN_ENDPOINT_TYPES, ...contributed.filter((n): n is string => !!n)]);
+      let hub = 0;
+      for (const folder of subdirs('tasks')) {
+        const tj = JSON.parse(fs.readFileSync(path.join(repoRoot, 'tasks', folder, 'task.json'), 'utf8')) as { inputs?: { name: string; type: string }[] };
+        for (const i of tj.inputs ?? []) {
+          if (!i.type.startsWith('connectedService:')) continue;
+          for (const t of i.type.slice('connectedService:'.length).split(',')) assert.ok(known.has(t), `tasks/${folder}: input ${i.name} references unknown endpoint type ${t}`);
+          if (i.type === `connectedService:${AZURE_STACK_HUB_ENDPOINT_TYPE}`) hub++;
+        }
+      }
+      assert.ok(hub >= 4, 'AKS Engine, traffic (2 tasks) and storage listKeys (2 tasks) take an Azure Stack Hub connection');
     });
 
     it("passes tfx-cli's manifest limits (description of at most 200 characters)", function () {

@@ -75,6 +75,11 @@ describe('helm-release bundles (ADO task, GitHub Action, CLI)', function () {
         assert.equal(up.variables.get('recordFile')?.isOutput, true);
         const summary = up.attachments.find((a) => a.type === 'Distributedtask.Core.Summary')?.content ?? '';
         assert.match(summary, /\| east \| rev 1 \(1\.2\.0\) → rev 2 \(1\.3\.0\) \| ✓ wait, ✓ status \|/);
+        // the record is attached to the run under our type (the extension's release tab reads it), and the summary has the timeline
+        const att = up.attachments.find((a) => a.type === 'stackhub-ha.release-record');
+        assert.ok(att, 'release record attached');
+        assert.equal(JSON.parse(att!.content ?? '{}').sites.east.steps.map((st: { name: string }) => st.name).join(','), 'preflight,upgrade,verify');
+        assert.match(summary, /```mermaid\ngantt\n/);
         assert.ok(up.secrets.includes(api.token), 'the token is registered with the agent as a secret');
         assert.ok(!up.secrets.includes('apiVersion: v1'), 'ordinary kubeconfig lines are not');
         // (task-lib itself debug-logs endpoint parameters, which the agent masks as it knows them as secrets)

@@ -84,6 +84,16 @@ describe('helm-release scenarios (helm double)', function () {
     assert.match(r.summary, /\| a \| rev 1 \(1\.2\.0\) → rev 3 \(1\.2\.0\) \| ✓ wait, ✓ status \| drained → restored \|/);
     assert.match(r.summary, /\| b \| rev 1 \(1\.2\.0\) → rev 3 \(1\.2\.0\) \|.*\| rolled-back \(helm upgrade: /);
     assert.match(r.summary, /\| c \| rev 1 \(1\.2\.0\) → — \|.*\| skipped \|/);
+    // record version 2: every step of every site with its start, end and outcome, in the order they ran
+    assert.equal(rec.version, 2);
+    const steps = (n: string): string[] => (rec.sites[n].steps ?? []).map((st) => `${st.name}:${st.outcome}`);
+    assert.deepEqual(steps('a'), ['preflight:ok', 'drain:ok', 'upgrade:ok', 'verify:ok', 'restore-traffic:ok', 'rollback:ok']);
+    assert.deepEqual(steps('b'), ['preflight:ok', 'drain:ok', 'upgrade:failed', 'rollback:ok']);
+    assert.deepEqual(steps('c'), ['preflight:ok']);
+    for (const st of Object.values(rec.sites).flatMap((e) => e.steps ?? [])) assert.ok(Date.parse(st.endedAt) >= Date.parse(st.startedAt), `${st.name} ends after it starts`);
+    // the same timeline as a Mermaid gantt in the summary: a failed step is `crit`
+    assert.match(r.summary, /```mermaid\ngantt\n/);
+    assert.match(r.summary, /section b\n  preflight [\d.]+s :\d+, \d+\n  drain [\d.]+s :\d+, \d+\n  upgrade [\d.]+s :crit, \d+, \d+\n  rollback /);
   });
 
   it('per-site commands driven by the record: the same failure, stage by stage', async () => {
@@ -257,6 +267,9 @@ describe('helm-release scenarios (helm double)', function () {
     // a whole undo could put a broken site back: only the verified sites are restored (b, drained by its failure)
     assert.ok(!w.traffic!.ops.includes('undo'));
     assert.deepEqual(w.traffic!.ops, ['drain a', 'restore a', 'drain b', 'restore b']);
+    assert.equal(r.record!.sites.a.steps?.at(-1)?.name, 'rollback');
+    assert.equal(r.record!.sites.a.steps?.at(-1)?.outcome, 'failed');
+    assert.match(r.summary, /section a NEEDS AN OPERATOR\n/);
   });
 
   it('a failing probe fails the site; the rollback is verified by the probe too', async () => {

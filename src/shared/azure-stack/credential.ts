@@ -354,11 +354,19 @@ export function azureCredential(
   return new ServicePrincipalCredential({ ...target, identitySystem: 'azure_ad' }, auth, opts);
 }
 
-/** What an ADO `azurerm` service connection with environment AzureStack yields. */
+/**
+ * What an ADO `azurerm` service connection with environment AzureStack yields, or an "Azure Stack Hub" connection
+ * (src/shared/azure-stack/hub-connection.ts), which also states the identity system and may carry the Hub root CA.
+ */
 export interface HubConnection {
   armEndpoint: string;
   subscriptionId?: string;
+  subscriptionName?: string;
   tenantId?: string;
+  /** Stated by an "Azure Stack Hub" connection (an azurerm connection leaves it to discovery). */
+  identitySystem?: IdentitySystem;
+  /** The Hub root CA (PEM certificates) from an "Azure Stack Hub" connection. */
+  caCertificates?: string[];
   auth: ClientAuth;
 }
 

@@ -24,6 +24,7 @@ import type { HubHttpOptions } from './net';
 export * from './arm';
 export * from './credential';
 export * from './discovery';
+export * from './hub-connection';
 export * from './net';
 
 /** A Hub ready to use: its endpoints, a credential for its ARM, and an ARM client. */

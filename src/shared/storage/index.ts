@@ -104,16 +104,17 @@ function storageNet(t: StorageTarget, opts: OpenStorageOptions): Net {
 /** Default listKeys: discovers the Hub, gets a token (ADFS or Azure AD), POSTs listKeys, returns key1. */
 async function defaultListKeys(cred: ListKeysCredential, target: StorageTarget, opts: OpenStorageOptions): Promise<string> {
   const hub = lazy<typeof import('../azure-stack')>('../azure-stack');
-  const conn = cred.connection
-    ? hub.hubConnectionFrom(cred.connection, 'storageArmConnection')
-    : { armEndpoint: cred.armEndpoint!, tenantId: cred.tenantId, auth: { kind: 'client_secret' as const, clientId: cred.clientId!, clientSecret: cred.clientSecret! } };
-  const http = storageNet(target, opts).http();
+  const conn: import('../azure-stack').HubConnection & { input?: string } = cred.hub ??
+    (cred.connection
+      ? { ...hub.hubConnectionFrom(cred.connection, 'storageArmConnection'), input: 'storageArmConnection' }
+      : { armEndpoint: cred.armEndpoint!, tenantId: cred.tenantId, auth: { kind: 'client_secret' as const, clientId: cred.clientId!, clientSecret: cred.clientSecret! } });
+  const http = storageNet(target, opts).withCa(conn.caCertificates).http();
   const session = await hub.connectHub({
     armEndpoint: conn.armEndpoint,
-    armEndpointInput: cred.connection ? 'storageArmConnection' : 'storageArmEndpoint',
+    armEndpointInput: conn.input ?? 'storageArmEndpoint',
     auth: conn.auth,
     tenantId: conn.tenantId,
-    tenantInput: cred.connection ? 'storageArmConnection' : 'storageArmTenantId',
+    tenantInput: conn.input ?? 'storageArmTenantId',
     http,
     onToken: opts.mask,
   });

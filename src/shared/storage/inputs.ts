@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { InputDef, InputReader } from '../../platform/inputs';
 import type { Platform } from '../../platform/types';
+import { resolveHubConnection, type ResolvedHubConnection } from '../azure-stack/hub-connection';
 import { readCaFile } from '../ca';
 import { parseIdentities, parseRecipients } from '../crypto';
 import { InputError } from '../errors';
@@ -153,6 +154,15 @@ export function storageInputs(opts: StorageInputOptions = {}): InputDef[] {
       help: 'Azure Resource Manager service connection (environment AzureStack) of the Hub holding the storage account; used only to call listKeys.',
     },
     {
+      name: 'storageHubConnection',
+      label: 'Azure Stack Hub connection (listKeys)',
+      type: 'azureStackHubConnection',
+      group,
+      visibleRule: az,
+      channels: ['azure-pipelines'],
+      help: 'An "Azure Stack Hub" service connection (this extension\'s type) of the Hub holding the storage account, instead of storageArmConnection; used only to call listKeys. Its root CA, if set, is trusted for that call.',
+    },
+    {
       name: 'storageArmEndpoint',
       label: 'Hub ARM endpoint (listKeys)',
       type: 'string',
@@ -255,6 +265,8 @@ export interface ListKeysCredential {
   storageAccountId: string;
   /** From the ADO service connection (`storageArmConnection`). */
   connection?: import('../../platform/types').AzureRmConnection;
+  /** From either ADO connection (`storageArmConnection` or `storageHubConnection`), checked at parse time. */
+  hub?: ResolvedHubConnection;
   /** From GitHub/CLI inputs. */
   armEndpoint?: string;
   tenantId?: string;
@@ -376,7 +388,7 @@ export function parseStorageTarget(read: InputReader, platform?: Platform): Pars
   const key = read.secret('storageAccountKey');
   const sas = read.secret('storageSasToken');
   const resourceId = read.string('storageAccountResourceId');
-  const armConn = platform?.azureRmConnection('storageArmConnection');
+  const armConn = platform ? resolveHubConnection(platform, 'storageArmConnection', 'storageHubConnection') : undefined;
   const armEndpoint = read.string('storageArmEndpoint');
   const armClientId = read.string('storageArmClientId');
   const armSecret = read.secret('storageArmClientSecret');
@@ -420,7 +432,7 @@ export function parseStorageTarget(read: InputReader, platform?: Platform): Pars
       const m = STORAGE_ACCOUNT_ID.exec(resourceId);
       if (!m) throw new InputError('storageAccountResourceId', 'expected /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Storage/storageAccounts/<name>');
       if (armConn) {
-        listKeys = { storageAccountId: resourceId, connection: armConn };
+        listKeys = { storageAccountId: resourceId, hub: armConn };
       } else {
         if (!armEndpoint) throw new InputError('storageArmEndpoint', 'is required with storageAccountResourceId (or, on Azure Pipelines, storageArmConnection)');
         httpUrl(armEndpoint, 'storageArmEndpoint');
