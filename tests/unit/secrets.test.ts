@@ -132,7 +132,7 @@ describe('shared/secrets: resolver against the stores', function () {
     const tok = env({ VAULT_TOKEN: 'hvs.root-token-1' });
     await fails(resolve({ pw: 'vault://secret/app/db#nokey' }, tok), /^input 'pw': vault:\/\/secret\/app\/db#nokey: secret secret\/app\/db has no key 'nokey' \(keys: password, user\)$/, 'Vault-Pw');
     await fails(resolve({ pw: 'vault://secret/app/none#k' }, tok), /secret secret\/app\/none not found/);
-    await fails(resolve({ pw: 'vault://kv/other#k' }, tok), /access to secret kv\/other denied \(403\): permission denied/);
+    await fails(resolve({ pw: 'vault://kv/other#k' }, tok), /access to secret kv\/other denied \(403\): 1 error occurred: \* permission denied/);
     await fails(resolve({ pw: 'vault://secret/app/db#password' }, { VAULT_TOKEN: 'x' }), /VAULT_ADDR is not set/);
     await fails(resolve({ pw: 'vault://secret/app/db#password' }, env()), /neither VAULT_TOKEN nor VAULT_ROLE_ID/);
     await fails(resolve({ pw: 'vault://secret/app/db#password' }, env({ VAULT_ROLE_ID: 'role-1', VAULT_SECRET_ID: 'Wrong-Secret-Id' })), /AppRole sign-in .* failed \(400\): invalid role or secret ID/, 'Wrong-Secret-Id');
