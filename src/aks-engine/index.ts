@@ -25,7 +25,7 @@ import { currentPlatform, findTool } from '../shared/tools/catalog';
 import { probeVersion, resolveTool } from '../shared/tools/resolve';
 import { applyHub, buildApiModel, clone, clusterInfo, redactApiModel, SECRET_PLACEHOLDER, type ApiModel, type ClusterInfo, type PathSources } from './apimodel';
 import { deployArgs, generateArgs, getLogsArgs, getVersionsArgs, scaleArgs, upgradeArgs, type AksAuth, type HubArgs } from './args';
-import { aksEngineInputs, aksEngineOutputs, parseAksEngineInputs, type AksEngineInputs } from './inputs';
+import { aksEngineInputs, aksEngineOutputs, parseAksEngineInputs, aksEngineSecretSources, type AksEngineInputs } from './inputs';
 import { EXAMPLE_APIMODEL, SUPPORTED_DISTROS } from './defaults';
 import { DEFAULT_ROLE_RULES, ensureServiceAccount } from './k8s-credentials';
 import { checkMarketplace, imagesFromParameters, imageUrn, type ImageRef, type MarketplaceCheck } from './marketplace';
@@ -685,6 +685,7 @@ export const aksEngine: Capability<AksEngineInputs, AksEngineOutputs> = {
   inputs: aksEngineInputs,
   outputs: aksEngineOutputs,
   parse: (read, platform) => parseAksEngineInputs(read, platform),
+  secretSources: (read, platform) => aksEngineSecretSources(read, platform),
   async run(inputs, ctx) {
     const run = new Run(inputs, ctx);
     ctx.summary.text(`Operation: **${inputs.command}**${inputs.location ? ` · location \`${inputs.location}\`` : ''}`);

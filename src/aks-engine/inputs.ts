@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as semver from 'semver';
 import type { InputDef, InputReader, OutputDef } from '../platform/inputs';
 import type { Platform } from '../platform/types';
-import { parseArmEndpoint, parseClientCertificate, resolveHubConnection, type ClientAuth } from '../shared/azure-stack';
+import { hubConnectionFrom, parseArmEndpoint, parseClientCertificate, readClientCertificate, resolveHubConnection, type ClientAuth } from '../shared/azure-stack';
+import type { SecretSources } from '../shared/secrets';
 import { readCaFile } from '../shared/ca';
 import { InputError } from '../shared/errors';
 import { encryptionInputs, parseEncryption, parseStorageTarget, storageInputs, type ParsedEncryption, type ParsedStorage } from '../shared/storage';
@@ -382,4 +383,36 @@ export function parseAksEngineInputs(read: InputReader, platform: Platform): Aks
     storage,
     encryption,
   };
+}
+
+/**
+ * The Hub keyvault:// references read (src/shared/secrets): the same service connection or ARM endpoint and
+ * service principal this task signs in with. Undefined hub when they are not (all) set.
+ */
+export function aksEngineSecretSources(read: InputReader, platform: Platform): SecretSources {
+  const conn = platform.azureRmConnection('azureStackConnection');
+  const caFile = read.filePath('caCertificate');
+  const ca = caFile ? readCaFile(caFile, 'caCertificate') : [];
+  const agentCa = platform.agentTls().caFile;
+  if (agentCa && fs.existsSync(agentCa)) ca.push(...readCaFile(agentCa, 'Agent.CAInfo'));
+  if (conn) {
+    const hc = hubConnectionFrom(conn, 'azureStackConnection');
+    return { hub: { armEndpoint: hc.armEndpoint, armEndpointInput: 'azureStackConnection', auth: hc.auth, tenantId: hc.tenantId, tenantInput: 'azureStackConnection', ca } };
+  }
+  const armEndpoint = read.string('armEndpoint');
+  const clientId = read.string('clientId');
+  if (!armEndpoint || !clientId) return {};
+  const method = read.choice<'client_certificate' | 'client_secret'>('authMethod') ?? 'client_certificate';
+  let auth: ClientAuth | undefined;
+  if (method === 'client_secret') {
+    const secret = read.secret('clientSecret');
+    if (secret) auth = { kind: 'client_secret', clientId, clientSecret: secret };
+  } else {
+    const pem = read.secret('clientCertificate');
+    const certFile = read.filePath('clientCertificatePath');
+    if (pem) auth = { kind: 'client_certificate', clientId, ...parseClientCertificate(pem, undefined, 'clientCertificate') };
+    else if (certFile) auth = { kind: 'client_certificate', clientId, ...readClientCertificate(certFile, read.filePath('clientKeyPath'), 'clientCertificatePath', 'clientKeyPath') };
+  }
+  if (!auth) return {};
+  return { hub: { armEndpoint: parseArmEndpoint(armEndpoint, 'armEndpoint'), armEndpointInput: 'armEndpoint', auth, tenantId: read.string('tenantId'), tenantInput: 'tenantId', ca } };
 }

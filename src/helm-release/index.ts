@@ -4,6 +4,7 @@
  * `run` drives every site from one agent; `preflight` / `upgrade` / `verify` / `rollback` act on one site each and
  * pass the release record (record.ts, docs/release-record.md) between the stages.
  */
+import { siteKubeSource } from '../shared/secrets';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -113,6 +114,8 @@ export function createHelmRelease(deps: Partial<HelmReleaseDeps> = {}): Capabili
     inputs: helmReleaseInputs,
     outputs: helmReleaseOutputs,
     parse: (read, platform) => parseHelmReleaseInputs(read, platform, d.env(), d.parseTraffic),
+    // k8s:// references read the cluster of the site this (per-site) job acts on
+    secretSources: (read, platform) => ({ kube: siteKubeSource(read, platform, { connection: 'kubernetesConnection', site: 'site', sitesFile: 'sitesFile' }) }),
     run: (inputs, ctx) => runRelease(inputs, ctx, d),
   };
 }

@@ -4,6 +4,7 @@
  * restore verifies signature, SHA-256 and age authentication before mongorestore starts; drill restores into a
  * scratch target and reports RPO/RTO; list and prune (retention, interrupted backups).
  */
+import { siteKubeSource } from '../shared/secrets';
 import type { Capability } from '../platform/capability';
 import { netOf } from '../shared/net';
 import { guardSameHub, openStorage } from '../shared/storage';
@@ -30,6 +31,9 @@ export const mongoBackup: Capability<MongoInputs, MongoOutputs> = {
   inputs: mongoInputs,
   outputs: mongoOutputs,
   parse: (read, platform) => parseMongoInputs(read, platform),
+  secretSources: (read, platform) => ({
+    kube: siteKubeSource(read, platform, { connection: 'kubernetesConnection', kubeconfig: 'kubeconfig', context: 'kubeContext', site: 'site', sitesFile: 'sitesFile' }),
+  }),
   async run(inputs, ctx) {
     const { platform, log, summary } = ctx;
     guardSameHub(inputs.storage, inputs.siteDef ?? { name: inputs.site }, log);

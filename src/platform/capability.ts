@@ -5,6 +5,7 @@
 import type { ExecOptions, ExecResult } from '../shared/exec';
 import type { Masker } from '../shared/mask';
 import type { Net } from '../shared/net';
+import type { SecretSources } from '../shared/secrets';
 import type { InputDef, InputReader, OutputDef } from './inputs';
 import type { Summary } from './summary';
 import type { Logger, Platform } from './types';
@@ -45,6 +46,13 @@ export interface Capability<I, O extends object> {
   readonly outputs: readonly OutputDef[];
   /** Validates every input into a typed object; throws InputError naming the input. No side effects. */
   parse(read: InputReader, platform: Platform): I;
+  /**
+   * Where this capability's keyvault:// and k8s:// secret references are read (src/shared/secrets): the Hub
+   * credential and the cluster it uses itself. Called by the frame only when such a reference is present, with a
+   * reader whose secret inputs are already resolved (vault://) or literal. Omitted: those schemes are refused with a
+   * message naming the input.
+   */
+  secretSources?(read: InputReader, platform: Platform): SecretSources;
   /** Does the work; returns the outputs (never sets them itself). */
   run(inputs: I, ctx: RunContext): Promise<O>;
 }

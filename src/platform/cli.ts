@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import YAML from 'yaml';
 import { InputError, StackHubError } from '../shared/errors';
 import { Masker } from '../shared/mask';
+import { isSecretReference } from '../shared/secrets/reference';
 import type { AnyCapability } from './capability';
 import { type InputDef, onChannel } from './inputs';
 import { MaskingLogger } from './logger';
@@ -35,6 +36,8 @@ export interface CliGlobals {
 export class UsageError extends StackHubError {}
 
 function secretRef(def: InputDef, ref: unknown, where: string, env: NodeJS.ProcessEnv, cwd: string): string {
+  // a secret reference (keyvault://, k8s://, vault://) is not a secret: accepted on argv and in the config file
+  if (typeof ref === 'string' && isSecretReference(ref)) return ref;
   const r = (ref ?? {}) as { file?: string; env?: string };
   if (typeof r === 'object' && typeof r.file === 'string') {
     const file = path.resolve(cwd, r.file);
@@ -137,11 +140,13 @@ export function parseCommandLine(
     else if (target?.type === 'secret' || (!target && (name.endsWith('-file') || name.endsWith('-env')))) {
       const base = byFlag.get(name.replace(/-(file|env)$/, ''));
       if (!base) throw new UsageError(`unknown option --${name}`);
-      if (target === base) secretRef(base, undefined, 'on the command line', env, cwd);
-      flagValues.set(
-        base.name,
-        secretRef(base, name.endsWith('-file') ? { file: value } : { env: value }, 'on the command line', env, cwd),
-      );
+      if (target === base) flagValues.set(base.name, secretRef(base, value, 'on the command line', env, cwd));
+      else {
+        flagValues.set(
+          base.name,
+          secretRef(base, name.endsWith('-file') ? { file: value } : { env: value }, 'on the command line', env, cwd),
+        );
+      }
     } else flagValues.set(target!.name, value);
   }
 

@@ -6,8 +6,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StackHubError, oneLine } from '../shared/errors';
 import { exec, killAllChildren } from '../shared/exec';
+import { proxyFromEnv } from '../shared/http';
 import type { Masker } from '../shared/mask';
 import { netFromPlatform, type Net } from '../shared/net';
+import { resolveSecretInputs } from '../shared/secrets';
 import type { AnyCapability, RunContext } from './capability';
 import { createInputReader } from './inputs';
 import { Summary } from './summary';
@@ -31,6 +33,33 @@ export function writeSecretFile(root: string, name: string, content: string | Bu
   const file = path.join(dir, name);
   fs.writeFileSync(file, content, { mode: 0o600 });
   return file;
+}
+
+/**
+ * Reads every secret input without the CI library logging it and resolves it with the shared resolver: the one
+ * place where secret references enter a run. Vault settings come from the environment (VAULT_ADDR ...); the Hub
+ * and cluster of keyvault:// / k8s:// from the capability's own inputs ({@link AnyCapability.secretSources}).
+ */
+async function resolveFrameSecrets(platform: Platform, capability: AnyCapability): Promise<{ names: Set<string>; values: Map<string, string> }> {
+  const defs = capability.inputs.filter((d) => d.type === 'secret');
+  const names = new Set(defs.map((d) => d.name));
+  const values = await resolveSecretInputs(
+    defs.map((d) => ({ name: d.name, value: platform.secretInput ? platform.secretInput(d.name) : platform.input(d.name) })),
+    {
+      env: process.env,
+      mask: (s) => platform.mask(s),
+      proxyFor: (u) => platform.agentProxy(u.href) ?? proxyFromEnv(u),
+      debug: (l) => platform.log.debug(l),
+      sources: capability.secretSources
+        ? (value) =>
+            capability.secretSources!(
+              createInputReader(capability.inputs, (n) => (names.has(n) ? value(n) : platform.input(n)), (s) => platform.mask(s)),
+              platform,
+            )
+        : undefined,
+    },
+  );
+  return { names, values };
 }
 
 /** Renders an output value as the string a pipeline variable holds. */
@@ -64,14 +93,12 @@ export async function runCapability(platform: Platform, capability: AnyCapabilit
   let failure: string | undefined;
   let net: Net | undefined;
   try {
-    // 1. mask every secret input before anything can be logged
-    for (const def of capability.inputs) {
-      if (def.type !== 'secret') continue;
-      const v = platform.secretInput ? platform.secretInput(def.name) : platform.input(def.name);
-      if (v) platform.mask(v);
-    }
+    // 1. secret inputs: literals masked before anything can be logged, references (keyvault://, k8s://, vault://)
+    //    resolved once and masked as they arrive — see src/shared/secrets
+    const secrets = await resolveFrameSecrets(platform, capability);
     // 2. parse once
-    const reader = createInputReader(capability.inputs, (n) => platform.input(n), (s) => platform.mask(s));
+    const input = (n: string): string | undefined => (secrets.names.has(n) ? secrets.values.get(n) : platform.input(n));
+    const reader = createInputReader(capability.inputs, input, (s) => platform.mask(s));
     const inputs = capability.parse(reader, platform);
     // 3. run
     tempDir = makePrivateTempDir(platform.paths.agentTemp);

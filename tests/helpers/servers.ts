@@ -46,6 +46,12 @@ export interface ProxyOptions {
   auth?: { user: string; pass: string };
   /** Hosts the proxy may forward to (default loopback only: 127.0.0.1, localhost, ::1). Others get 403. */
   allowHosts?: string[];
+  /**
+   * Names the proxy resolves itself (as a site's proxy resolves the Hub's internal names): `host:port` → the
+   * `127.0.0.1:port` it tunnels to. Mapped hosts are allowed; CONNECT to an unknown name answers 502 (as for a DNS
+   * failure).
+   */
+  map?: Record<string, string>;
 }
 
 const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
@@ -123,9 +129,11 @@ export async function startConnectProxy(opts: ProxyOptions = {}): Promise<TestPr
       client.end(`HTTP/1.1 ${status}\r\n${extra}Content-Length: 0\r\nConnection: close\r\n\r\n`);
     };
     if (!ok) return reply('407 Proxy Authentication Required', 'Proxy-Authenticate: Basic realm="test"\r\n');
-    const hp = splitHostPort(target);
+    const mapped = opts.map?.[target.toLowerCase()];
+    const hp = splitHostPort(mapped ?? target);
     if (!hp) return reply('400 Bad Request');
-    if (!allow.has(hp.host)) return reply('403 Forbidden');
+    if (!mapped && opts.map && !LOOPBACK.includes(hp.host) && /[a-z]/i.test(hp.host)) return reply('502 Bad Gateway');
+    if (!mapped && !allow.has(hp.host)) return reply('403 Forbidden');
     const upstream = net.connect({ host: hp.host, port: hp.port });
     sockets.add(upstream);
     upstream.on('close', () => sockets.delete(upstream));

@@ -55,6 +55,8 @@ export interface FakeHub {
   requests: RecordedRequest[];
   /** Tokens issued, in order. */
   tokens: string[];
+  /** The audience (resource) each token was issued for. */
+  tokenAudiences: Map<string, string>;
   /** Marketplace: `publisher:offer:sku` → versions. */
   images: Map<string, string[]>;
   /** VM extensions: `publisher:type` → versions. */
@@ -117,7 +119,10 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
   const audience =
     opts.identity === 'adfs' ? `https://management.adfs.${fqdn}/${AUDIENCE_GUID}` : `https://management.contoso.onmicrosoft.com/${AUDIENCE_GUID}`;
   const tls = { key: opts.cert.keyPem, cert: opts.cert.certPem };
+  // ARM, and the Hub's Key Vault data plane (https://vault.<region>.<fqdn>, as the Hub's PowerShell environment names it)
+  const audiences = [audience, `https://vault.${region}.${fqdn}`];
   const hub = {
+    tokenAudiences: new Map<string, string>(),
     requests: [] as RecordedRequest[],
     tokens: [] as string[],
     images: new Map<string, string[]>(),
@@ -167,13 +172,14 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
           if (opts.identity === 'adfs' && opts.msis9605) {
             return json(res, 400, { error: 'invalid_client', error_description: 'MSIS9605: The client is not allowed to access the requested resource.' });
           }
-          if (form.scope !== `${audience}/.default`) return json(res, 400, { error: 'invalid_scope', error_description: `unknown scope ${form.scope}` });
+          if (!audiences.some((a) => form.scope === `${a}/.default`)) return json(res, 400, { error: 'invalid_scope', error_description: `unknown scope ${form.scope}` });
         } else if (form.resource !== undefined) {
           if (opts.identity !== 'adfs') return json(res, 400, { error: 'invalid_request', error_description: 'AADSTS901002: resource is not supported on v2.0' });
-          if (form.resource !== audience) return json(res, 400, { error: 'invalid_resource', error_description: `MSIS9602: unknown resource ${form.resource}` });
+          if (!audiences.includes(form.resource)) return json(res, 400, { error: 'invalid_resource', error_description: `MSIS9602: unknown resource ${form.resource}` });
         } else return json(res, 400, { error: 'invalid_request', error_description: 'scope or resource is required' });
         const token = `tok-${crypto.randomBytes(12).toString('hex')}`;
         hub.tokens.push(token);
+        hub.tokenAudiences!.set(token, (form.resource ?? form.scope!.replace(/\/\.default$/, '')));
         return json(res, 200, { access_token: token, token_type: 'bearer', expires_in: 3600 });
       }
       json(res, 404, { error: 'not_found', error_description: `${req.method} ${u.pathname}` });
