@@ -47,7 +47,8 @@ describe('aks-engine bundles (ADO task, GitHub Action, CLI)', function () {
         assert.ok(!fs.readFileSync(out!.value, 'utf8').includes(SECRET));
         assert.equal(r.variables.get('apiServerFqdn')?.value, 'ratings-seattle.local.cloudapp.azurestack.external');
         const calls = f.double.calls();
-        assert.deepEqual(calls.map((c) => c.cmd), ['version', 'get-versions', 'generate']);
+        // get-versions, one generate dry run per known distro (what the binary accepts), then the images dry run
+        assert.deepEqual(calls.map((c) => c.cmd), ['version', 'get-versions', 'generate', 'generate', 'generate']);
         for (const c of calls) assert.ok(!c.argv.join(' ').includes(SECRET) && !c.argv.join(' ').includes('PRIVATE KEY'));
         assert.ok(f.adfs.requests.some((q) => q.server === 'arm' && q.path.includes('/vmimage/')), 'marketplace checked with the connection\'s certificate');
         const summary = r.attachments.find((a) => a.type === 'Distributedtask.Core.Summary');
