@@ -6,7 +6,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StackHubError, oneLine } from '../shared/errors';
 import { exec, killAllChildren } from '../shared/exec';
-import { proxyFromEnv } from '../shared/http';
 import type { Masker } from '../shared/mask';
 import { netFromPlatform, type Net } from '../shared/net';
 import { resolveSecretInputs } from '../shared/secrets';
@@ -40,7 +39,7 @@ export function writeSecretFile(root: string, name: string, content: string | Bu
  * place where secret references enter a run. Vault settings come from the environment (VAULT_ADDR ...); the Hub
  * and cluster of keyvault:// / k8s:// from the capability's own inputs ({@link AnyCapability.secretSources}).
  */
-async function resolveFrameSecrets(platform: Platform, capability: AnyCapability): Promise<{ names: Set<string>; values: Map<string, string> }> {
+async function resolveFrameSecrets(platform: Platform, capability: AnyCapability, net: Net): Promise<{ names: Set<string>; values: Map<string, string> }> {
   const defs = capability.inputs.filter((d) => d.type === 'secret');
   const names = new Set(defs.map((d) => d.name));
   const values = await resolveSecretInputs(
@@ -48,7 +47,7 @@ async function resolveFrameSecrets(platform: Platform, capability: AnyCapability
     {
       env: process.env,
       mask: (s) => platform.mask(s),
-      proxyFor: (u) => platform.agentProxy(u.href) ?? proxyFromEnv(u),
+      proxyFor: (u) => net.proxyFor(u),
       debug: (l) => platform.log.debug(l),
       sources: capability.secretSources
         ? (value) =>
@@ -95,15 +94,15 @@ export async function runCapability(platform: Platform, capability: AnyCapabilit
   try {
     // 1. secret inputs: literals masked before anything can be logged, references (keyvault://, k8s://, vault://)
     //    resolved once and masked as they arrive — see src/shared/secrets
-    const secrets = await resolveFrameSecrets(platform, capability);
+    //    (through the run's one network: agent proxy / HTTPS_PROXY+NO_PROXY, see shared/net)
+    net = netFromPlatform(platform, (s) => platform.mask(s));
+    const secrets = await resolveFrameSecrets(platform, capability, net);
     // 2. parse once
     const input = (n: string): string | undefined => (secrets.names.has(n) ? secrets.values.get(n) : platform.input(n));
     const reader = createInputReader(capability.inputs, input, (s) => platform.mask(s));
     const inputs = capability.parse(reader, platform);
     // 3. run
     tempDir = makePrivateTempDir(platform.paths.agentTemp);
-    // the network of the run, once: agent proxy / HTTPS_PROXY+NO_PROXY, agent CA (see shared/net)
-    net = netFromPlatform(platform, (s) => platform.mask(s));
     const ctx: RunContext = {
       net,
       platform,
