@@ -117,6 +117,31 @@ export function hubConnectionChoice(): string[] {
   ];
 }
 
+/** The "values or references" section of a task page with secret inputs (src/shared/secrets). */
+export function secretReferences(e: CapabilityEntry): string[] {
+  const secrets = e.capability.inputs.filter((d) => d.type === 'secret').map((d) => code(d.name));
+  if (secrets.length === 0) return [];
+  const src = e.capability.secretSourcesDoc ?? {};
+  const refused = 'not available in this task (refused with a message naming the input)';
+  return [
+    '## Secret inputs: values or references',
+    '',
+    `Each secret input (${secrets.join(', ')}) takes the value itself or a reference to a secret store. References are resolved once, ` +
+      'before the inputs are parsed; every resolved value is masked before anything is logged, and nothing is written outside the run\'s private temp dir. ' +
+      'A bad reference (unknown scheme, store or secret not found, disabled, access denied) fails the run in one line naming the input and the reference, never the value.',
+    '',
+    '| Reference | Reads | Signed in with |',
+    '| --- | --- | --- |',
+    `| ${code('keyvault://<vault>/<secret>[/<version>]')} | the Hub's own Key Vault at \`https://<vault>.vault.<region>.<fqdn>\` (the discovered \`keyVaultDNSSuffix\`, api-version 2016-10-01) | ${cell(src.keyvault ?? refused)} |`,
+    `| ${code('k8s://<namespace>/<secret>/<key>')} | one key of a Kubernetes Secret (needs \`get\` on \`secrets\` in that namespace) | ${cell(src.k8s ?? refused)} |`,
+    `| ${code('vault://<mount>/<path>[?version=<n>]#<key>')} | HashiCorp Vault KV v2 | the Vault CLI's environment: \`VAULT_ADDR\`, and \`VAULT_TOKEN\` or AppRole \`VAULT_ROLE_ID\` + \`VAULT_SECRET_ID\` (\`VAULT_APPROLE_PATH\`); \`VAULT_NAMESPACE\`, \`VAULT_CACERT\`. Map \`VAULT_TOKEN\`/\`VAULT_SECRET_ID\` from a secret variable into the step's environment |`,
+    '',
+    'A literal value that starts like a reference is written `literal:<value>`. On the CLI a reference may be given on the command line ' +
+      `(\`--${flagName(e.capability.inputs.find((d) => d.type === 'secret')!.name)} vault://…\`): it is not a secret itself; literal secret values go only through \`--…-file\` or \`--…-env\`.`,
+    '',
+  ];
+}
+
 /** docs/tasks/<TaskName>.md of one capability. */
 export function renderTaskDoc(e: CapabilityEntry, root: string = ROOT): string {
   const task = readTaskJson(e, root);
@@ -176,6 +201,7 @@ export function renderTaskDoc(e: CapabilityEntry, root: string = ROOT): string {
   }
 
   if (inputs.some((i) => i.type === `connectedService:${AZURE_STACK_HUB_ENDPOINT_TYPE}`)) L.push(...hubConnectionChoice());
+  L.push(...secretReferences(e));
 
   // Outputs
   L.push('## Outputs', '');

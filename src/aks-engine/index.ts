@@ -686,6 +686,7 @@ export const aksEngine: Capability<AksEngineInputs, AksEngineOutputs> = {
   outputs: aksEngineOutputs,
   parse: (read, platform) => parseAksEngineInputs(read, platform),
   secretSources: (read, platform) => aksEngineSecretSources(read, platform),
+  secretSourcesDoc: { keyvault: 'the Hub this task signs in to: the Azure Stack Hub / azurerm connection (`azureStackConnection`), else `armEndpoint` with the service principal inputs (ADFS or Azure AD); a secret needed to reach the Hub cannot itself be a keyvault:// reference' },
   async run(inputs, ctx) {
     const run = new Run(inputs, ctx);
     ctx.summary.text(`Operation: **${inputs.command}**${inputs.location ? ` · location \`${inputs.location}\`` : ''}`);

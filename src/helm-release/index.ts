@@ -115,6 +115,7 @@ export function createHelmRelease(deps: Partial<HelmReleaseDeps> = {}): Capabili
     outputs: helmReleaseOutputs,
     parse: (read, platform) => parseHelmReleaseInputs(read, platform, d.env(), d.parseTraffic),
     // k8s:// references read the cluster of the site this (per-site) job acts on
+    secretSourcesDoc: { k8s: 'the cluster of the site this job acts on: the Kubernetes service connection (`kubernetesConnection`), else the site\'s `cluster.kubeconfig` in the sites file' },
     secretSources: (read, platform) => ({ kube: siteKubeSource(read, platform, { connection: 'kubernetesConnection', site: 'site', sitesFile: 'sitesFile' }) }),
     run: (inputs, ctx) => runRelease(inputs, ctx, d),
   };

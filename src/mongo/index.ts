@@ -5,6 +5,7 @@
  * scratch target and reports RPO/RTO; list and prune (retention, interrupted backups).
  */
 import { siteKubeSource } from '../shared/secrets';
+import { hubSecretSource } from '../shared/secrets/hub-sources';
 import type { Capability } from '../platform/capability';
 import { netOf } from '../shared/net';
 import { guardSameHub, openStorage } from '../shared/storage';
@@ -31,8 +32,18 @@ export const mongoBackup: Capability<MongoInputs, MongoOutputs> = {
   inputs: mongoInputs,
   outputs: mongoOutputs,
   parse: (read, platform) => parseMongoInputs(read, platform),
+  secretSourcesDoc: {
+    keyvault: 'the Hub credential of the storage account (`storageHubConnection` / `storageArmConnection`, else `storageArmEndpoint` with `storageArmClientId` + `storageArmClientSecret`); a secret needed to reach the Hub cannot itself be a keyvault:// reference',
+    k8s: 'the Kubernetes service connection (`kubernetesConnection`), else `kubeconfig` / `kubeContext`, else the site\'s `cluster.kubeconfig` in the sites file',
+  },
   secretSources: (read, platform) => ({
     kube: siteKubeSource(read, platform, { connection: 'kubernetesConnection', kubeconfig: 'kubeconfig', context: 'kubeContext', site: 'site', sitesFile: 'sitesFile' }),
+    hub: hubSecretSource(read, platform, {
+      azureRmConnection: 'storageArmConnection',
+      hubConnection: 'storageHubConnection',
+      servicePrincipal: { armEndpoint: 'storageArmEndpoint', clientId: 'storageArmClientId', clientSecret: 'storageArmClientSecret', tenantId: 'storageArmTenantId' },
+      caCertificate: 'storageCaCertificate',
+    }),
   }),
   async run(inputs, ctx) {
     const { platform, log, summary } = ctx;

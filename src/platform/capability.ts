@@ -53,6 +53,11 @@ export interface Capability<I, O extends object> {
    * message naming the input.
    */
   secretSources?(read: InputReader, platform: Platform): SecretSources;
+  /**
+   * For the generated task pages: in words, where {@link secretSources} finds the Hub credential (keyvault://) and
+   * the cluster (k8s://). A scheme without an entry is refused by this capability.
+   */
+  readonly secretSourcesDoc?: { keyvault?: string; k8s?: string };
   /** Does the work; returns the outputs (never sets them itself). */
   run(inputs: I, ctx: RunContext): Promise<O>;
 }

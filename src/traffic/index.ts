@@ -3,6 +3,7 @@
  * Hub-hosted DNS zone — health-gated, compare-and-swap, verified, undoable. One core (the controller) behind the
  * ADO task, the GitHub Action, the CLI (`stackhub-ha traffic <op>`) and the helm release's traffic coupling.
  */
+import { hubSecretSource } from '../shared/secrets/hub-sources';
 import type { Capability, RunContext } from '../platform/capability';
 import type { InputDef, InputReader, OutputDef } from '../platform/inputs';
 import type { Platform } from '../platform/types';
@@ -213,6 +214,15 @@ export const trafficSwap: Capability<TrafficInputs, TrafficOutputs> = {
   inputs: [...trafficOperationInputs, ...trafficProviderInputs],
   outputs: trafficOutputs,
   parse: (read, platform) => parseTrafficInputs(read, platform),
+  secretSourcesDoc: {
+    keyvault: 'azure-stack-dns only: the Hub that hosts the zone, through its service connection (`trafficHubConnection` / `trafficAzureConnection`); a secret needed to reach that Hub cannot itself be a keyvault:// reference',
+  },
+  // keyvault:// reads the Hub Key Vault of the Hub the DNS provider signs in to (the public-cloud Traffic Manager
+  // credential is not a Hub credential)
+  secretSources: (read, platform) =>
+    read.choice<string>('trafficProvider') === 'azure-stack-dns'
+      ? { hub: hubSecretSource(read, platform, { azureRmConnection: 'trafficAzureConnection', hubConnection: 'trafficHubConnection', caCertificate: 'trafficCaCertificate' }) }
+      : {},
   async run(inputs, ctx) {
     const ctl = createTrafficController(inputs.config, inputs.sites, ctx);
     if (inputs.command === 'status') {

@@ -147,3 +147,73 @@ export async function startFakeVault(cert: ServerCert): Promise<FakeVault> {
   );
   return Object.assign(server, { kv, tokens, roles, requests });
 }
+
+export interface FakeKubeSecrets extends TestServer {
+  /** `<namespace>/<name>` → the Secret's data, plain (served base64-encoded, as the API does). */
+  secrets: Map<string, Record<string, string>>;
+  /** Namespaces whose Secrets the kubeconfig's user may not get (403 Forbidden Status). */
+  forbidden: Set<string>;
+  token: string;
+  requests: { method: string; path: string; auth: boolean }[];
+  /** A kubeconfig for this server (CA pinned, bearer token), with the given context name. */
+  kubeconfig(context?: string, token?: string): string;
+}
+
+/**
+ * A Kubernetes API stand-in for Secret reads: `GET /api/v1/namespaces/<ns>/secrets/<name>` → a v1 Secret with
+ * base64 `data`; `Status` bodies (kind Status, reason, code, message as the API server words them) for 401, 403 and
+ * 404. HTTPS with the given certificate, bearer-token auth.
+ */
+export async function startFakeKubeSecrets(cert: ServerCert, caPem: string): Promise<FakeKubeSecrets> {
+  const token = `kube-${crypto.randomBytes(8).toString('hex')}-token`;
+  const secrets = new Map<string, Record<string, string>>();
+  const forbidden = new Set<string>();
+  const requests: FakeKubeSecrets['requests'] = [];
+  const status = (code: number, reason: string, message: string, details?: Record<string, string>) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code });
+  const server = await startHttpServer(
+    (req, res) => {
+      const u = new URL(req.url ?? '/', 'https://x');
+      const auth = req.headers.authorization === `Bearer ${token}`;
+      requests.push({ method: req.method ?? '', path: u.pathname, auth });
+      if (!auth) return send(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
+      const m = /^\/api\/v1\/namespaces\/([a-z0-9-]+)\/secrets\/([a-z0-9.-]+)$/.exec(u.pathname);
+      if (!m || req.method !== 'GET') return send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
+      const [, ns, name] = m;
+      if (forbidden.has(ns)) {
+        return send(res, 403, status(403, 'Forbidden', `secrets "${name}" is forbidden: User "system:serviceaccount:ci:deployer" cannot get resource "secrets" in API group "" in the namespace "${ns}"`, { name, kind: 'secrets' }));
+      }
+      const data = secrets.get(`${ns}/${name}`);
+      if (!data) return send(res, 404, status(404, 'NotFound', `secrets "${name}" not found`, { name, kind: 'secrets' }));
+      send(res, 200, {
+        kind: 'Secret',
+        apiVersion: 'v1',
+        metadata: { name, namespace: ns, uid: crypto.randomUUID(), resourceVersion: '1', creationTimestamp: '2026-01-01T00:00:00Z' },
+        type: 'Opaque',
+        data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+      });
+    },
+    { tls: { key: cert.keyPem, cert: cert.certPem } },
+  );
+  return Object.assign(server, {
+    secrets,
+    forbidden,
+    token,
+    requests,
+    kubeconfig: (context = 'site', tok = token) =>
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        `- name: c1`,
+        `  cluster: { server: "${server.url}", certificate-authority-data: ${Buffer.from(caPem).toString('base64')} }`,
+        'users:',
+        `- name: u1`,
+        `  user: { token: "${tok}" }`,
+        'contexts:',
+        `- name: ${context}`,
+        '  context: { cluster: c1, user: u1 }',
+        `current-context: ${context}`,
+        '',
+      ].join('\n'),
+  });
+}

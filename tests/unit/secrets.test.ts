@@ -11,7 +11,7 @@ import { parseSecretValue, resolveSecretInputs, type SecretSources } from '../..
 import { InputError } from '../../src/shared/errors';
 import { proxyFromEnv } from '../../src/shared/http';
 import { startFakeHub, type FakeHub } from '../helpers/aks-engine-double/hub';
-import { putKvSecret, startFakeKeyVault, startFakeVault, type FakeKeyVault, type FakeVault } from '../helpers/secret-stores';
+import { putKvSecret, startFakeKeyVault, startFakeKubeSecrets, startFakeVault, type FakeKeyVault, type FakeKubeSecrets, type FakeVault } from '../helpers/secret-stores';
 import { startConnectProxy, type TestProxy } from '../helpers/servers';
 import { makeCa, makeServerCert, type TestCa } from '../helpers/tls';
 
@@ -52,6 +52,7 @@ describe('shared/secrets: resolver against the stores', function () {
   let kv: FakeKeyVault;
   let vault: FakeVault;
   let proxy: TestProxy;
+  let kube: FakeKubeSecrets;
   let versionId: string;
   const masked: string[] = [];
   const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ VAULT_ADDR: vault.url, VAULT_CACERT: ca.certFile, ...extra });
@@ -90,9 +91,13 @@ describe('shared/secrets: resolver against the stores', function () {
     vault.kv.set('secret/app/db', [{ password: 'Vault-Pw-v1' }, { password: 'Vault-Pw-v2', user: 'app' }]);
     vault.tokens.set('hvs.root-token-1', ['secret/']);
     vault.roles.set('role-1', { secretId: 'Approle-Secret-Id-1', paths: ['secret/app'] });
+    kube = await startFakeKubeSecrets(cert, ca.certPem);
+    kube.secrets.set('ratings/mongo', { password: 'Kube-Mongo-Pw-7', user: 'ratings' });
+    kube.secrets.set('other/token', { token: 'Forbidden-Value-6' });
+    kube.forbidden.add('other');
   });
   after(async () => {
-    await Promise.all([hub?.close(), kv?.close(), vault?.close(), proxy?.close()]);
+    await Promise.all([hub?.close(), kv?.close(), vault?.close(), proxy?.close(), kube?.close()]);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -143,5 +148,25 @@ describe('shared/secrets: resolver against the stores', function () {
       resolveSecretInputs([{ name: 'clientSecret', value: 'keyvault://kv1/db-pass' }], { env: env(), mask: () => undefined, sources: (value) => ({ hub: { armEndpoint: hub.armEndpoint, armEndpointInput: 'armEndpoint', auth: { kind: 'client_secret', clientId: CLIENT, clientSecret: value('clientSecret')! } } }) }),
       /input 'clientSecret': keyvault:\/\/kv1\/db-pass: this input is needed to reach the Hub's Key Vault itself/,
     );
+  });
+
+  const withKube = (kubeconfig: string, context?: string) => (): SecretSources => ({ kube: { kubeconfig, context } });
+
+  it('k8s://: one GET per Secret through the site\'s kubeconfig (CA pinned, bearer token), base64 decoded, masked', async () => {
+    kube.requests.length = 0;
+    const got = await resolve({ a: 'k8s://ratings/mongo/password', b: 'k8s://ratings/mongo/user', c: 'plain' }, env(), withKube(kube.kubeconfig('seattle'), 'seattle'));
+    assert.deepEqual(Object.fromEntries(got), { a: 'Kube-Mongo-Pw-7', b: 'ratings', c: 'plain' });
+    assert.deepEqual(kube.requests, [{ method: 'GET', path: '/api/v1/namespaces/ratings/secrets/mongo', auth: true }], 'one read for both keys');
+    assert.ok(masked.includes('Kube-Mongo-Pw-7'));
+  });
+
+  it('k8s:// faults: missing key, not found, 403, bad token, unknown context, no kubeconfig — one line, no value', async () => {
+    const kc = withKube(kube.kubeconfig('seattle'));
+    await fails(resolve({ pw: 'k8s://ratings/mongo/nokey' }, env(), kc), /^input 'pw': k8s:\/\/ratings\/mongo\/nokey: Secret ratings\/mongo has no key 'nokey' \(keys: password, user\)$/, 'Kube-Mongo-Pw-7');
+    await fails(resolve({ pw: 'k8s://ratings/none/k' }, env(), kc), /input 'pw': k8s:\/\/ratings\/none\/k: Secret ratings\/none not found at https:\/\/127\.0\.0\.1:\d+: secrets "none" not found$/);
+    await fails(resolve({ pw: 'k8s://other/token/token' }, env(), kc), /reading Secret other\/token is forbidden .*cannot get resource "secrets".*: the kubeconfig's user needs get on secrets in other$/, 'Forbidden-Value-6');
+    await fails(resolve({ pw: 'k8s://ratings/mongo/password' }, env(), withKube(kube.kubeconfig('seattle', 'wrong-token'))), /rejected the kubeconfig's credentials \(401\)/, 'Kube-Mongo-Pw-7');
+    await fails(resolve({ pw: 'k8s://ratings/mongo/password' }, env(), withKube(kube.kubeconfig('seattle'), 'boston')), /input 'pw': k8s:\/\/ratings\/mongo\/password: the kubeconfig has no context 'boston'$/);
+    await fails(resolve({ pw: 'k8s://ratings/mongo/password' }, env(), () => ({})), /input 'pw': k8s:\/\/ratings\/mongo\/password: k8s:\/\/ needs the site's kubeconfig/);
   });
 });
