@@ -137,7 +137,7 @@ export function tfxWarnings(output: string): string[] {
 
 /** Removes ANSI colour codes. */
 function stripAnsi(s: string): string {
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- strips tfx-cli's colour escapes
   return s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
 }
 

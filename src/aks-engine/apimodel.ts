@@ -6,7 +6,7 @@ import * as crypto from 'node:crypto';
 import type { CustomCloudEnvironment, HubEndpoints, IdentitySystem } from '../shared/azure-stack';
 import { EXAMPLE_APIMODEL, TELEMETRY_OFF } from './defaults';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+/* eslint-disable @typescript-eslint/no-explicit-any -- apimodels are open-ended JSON from aks-engine; only the fields we read are typed, the rest pass through untouched */
 /** An apimodel document (vlabs). Only the fields this capability reads or writes are typed. */
 export interface ApiModel {
   apiVersion?: string;

@@ -17,7 +17,7 @@ export async function probeUrl(
   const deadline = started + o.timeoutMs;
   let streak = 0;
   let attempts = 0;
-  let last = '';
+  let last: string;
   const ok = (status: number): boolean => o.expected.some(([lo, hi]) => status >= lo && status <= hi);
   for (;;) {
     attempts++;

@@ -89,12 +89,12 @@ export function toolUri(uri: MongoUri): string {
 
 /** MongoDB database-name rules: no `/\. "$*<>:|?` and fewer than 64 bytes. */
 export function validDatabaseName(name: string): boolean {
-  return name.length > 0 && Buffer.byteLength(name, 'utf8') < 64 && !/[/\\. "$*<>:|?\u0000]/.test(name);
+  return name.length > 0 && Buffer.byteLength(name, 'utf8') < 64 && !/[/\\. "$*<>:|?]/.test(name) && !name.includes('\u0000');
 }
 
 /** A collection name: not empty, no `$` or NUL, not starting with `system.`. */
 export function validCollectionName(name: string): boolean {
-  return name.length > 0 && !/[$\u0000]/.test(name) && !name.startsWith('system.') && Buffer.byteLength(name, 'utf8') < 255;
+  return name.length > 0 && !name.includes('$') && !name.includes('\u0000') && !name.startsWith('system.') && Buffer.byteLength(name, 'utf8') < 255;
 }
 
 /** Extra flags accepted for each tool (with `=value` where the tool takes one). Anything else is refused. */

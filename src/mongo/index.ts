@@ -46,7 +46,7 @@ export const mongoBackup: Capability<MongoInputs, MongoOutputs> = {
     }),
   }),
   async run(inputs, ctx) {
-    const { platform, log, summary } = ctx;
+    const { log, summary } = ctx;
     guardSameHub(inputs.storage, inputs.siteDef ?? { name: inputs.site }, log);
     if (!inputs.siteDef && inputs.storage.target.kind !== 'filesystem') {
       log.warning('no sitesFile: the same-Hub guard cannot check the storage host against the site\'s Hub domain and IP ranges');

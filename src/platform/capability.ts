@@ -63,5 +63,5 @@ export interface Capability<I, O extends object> {
 }
 
 /** Any capability (for tables of them). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a table of capabilities with different input/output types (unknown would make `parse`/`run` uncallable)
 export type AnyCapability = Capability<any, any>;

@@ -62,7 +62,7 @@ export interface ExecResult {
 }
 
 const TAIL_LINES = 20;
-// eslint-disable-next-line no-control-regex
+// eslint-disable-next-line no-control-regex -- matching ESC/BEL of terminal escape sequences is the point
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g;
 
 /** Environment variables that CI systems use for secrets and tokens; never passed to children. */

@@ -135,7 +135,7 @@ export function createController(opts: ControllerOptions): TrafficController {
     const start = clock.now();
     const want = provider.routingKey(desired);
     let last: ProviderSnapshot | undefined;
-    let why = '';
+    let why: string;
     for (let poll = 1; ; poll++) {
       try {
         last = await provider.read();

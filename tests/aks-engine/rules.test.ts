@@ -120,7 +120,7 @@ describe('the double: flag contract of aks-engine-azurestack (cobra/pflag)', fun
       console.log(`    (skipped: ${REF} is not there)`);
       this.skip();
     }
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the double is a plain CommonJS executable without types
     const { COMMANDS } = require(DOUBLE) as { COMMANDS: Record<string, { flags: Record<string, { t: string; short?: string }> }> };
     for (const cmd of ['deploy', 'generate', 'get-versions', 'scale', 'upgrade']) {
       const help = fs.readFileSync(path.join(REF, `help-${cmd}.txt`), 'utf8');

@@ -228,6 +228,7 @@ describe('contract: manifests', function () {
       });
 
       it("task.json: passes tfx-cli's own task.json checks (tfx only warns about these)", function () {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- tfx-cli's validator is an internal CommonJS file, loaded by path
         const tfxValidate = require(path.join(repoRoot, 'node_modules', 'tfx-cli', '_build', 'lib', 'jsonvalidate.js')) as {
           validateTask(file: string, data: unknown): string[];
         };
@@ -244,7 +245,7 @@ describe('contract: manifests', function () {
         const main = action.runs?.main ?? '';
         const file = path.join(repoRoot, 'actions', e.action.dir, main);
         assert.ok(main && fs.existsSync(file), `action.yml runs.main '${main}' does not exist in actions/${e.action.dir}: run \`npm run build\` and commit actions/*/dist`);
-        let ignored = false;
+        let ignored: boolean;
         try {
           execFileSync('git', ['check-ignore', '-q', path.relative(repoRoot, file)], { cwd: repoRoot, stdio: 'ignore' });
           ignored = true;

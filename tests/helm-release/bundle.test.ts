@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { listFiles, requireBuilt, runAdoTask, runCli, runGitHubAction, runtimes } from '../helpers/harness';
@@ -24,7 +25,7 @@ describe('helm-release bundles (ADO task, GitHub Action, CLI)', function () {
   before(async function () {
     requireBuilt();
     if (!fs.existsSync(path.join(__dirname, '..', '..', 'tasks', TASK, 'dist', 'index.js'))) throw new Error(`build the task first: npx tsx scripts/build.ts --only helm-release`);
-    tmp = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'helm-bundle-'));
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'helm-bundle-'));
     api = await startFakeKubeApi(path.join(tmp, 'tls'));
   });
   after(async () => {
@@ -66,7 +67,7 @@ describe('helm-release bundles (ADO task, GitHub Action, CLI)', function () {
           const pre = p.attachments.find((a) => a.type === 'Distributedtask.Core.Summary')?.content ?? '';
           assert.match(pre, /^ kind: ConfigMap$/m);
           assert.match(pre, /^~ ConfigMap\/ratings\/ratings-config$/m);
-          assert.match(pre, /^\+  release: "1\.3"$/m);
+          assert.match(pre, /^\+ {2}release: "1\.3"$/m);
         }
         const up = await stage('upgrade', 'east');
         assert.equal(up.result, 'Succeeded', up.stdout);

@@ -78,9 +78,9 @@ describe('helm-release manifests', function () {
     const diff = diffManifests(before, after, 'ns', (x) => x.replace(/blue/g, '***'));
     assert.deepEqual(diff.stats, { added: 1, changed: 2, removed: 0, unchanged: 0 });
     for (const leak of ['b2xk', 'bmV3', 't1', 't2', 'hunter2', 'blue']) assert.ok(!diff.text.includes(leak), `${leak} leaked:\n${diff.text}`);
-    assert.match(diff.text, /~ Secret\/ns\/s\n@@\n[\s\S]*-  password: <redacted>\n\+  password: <redacted, changed>/);
-    assert.match(diff.text, /^-  color: \*\*\*$/m);
-    assert.match(diff.text, /^\+  color: red$/m);
+    assert.match(diff.text, /~ Secret\/ns\/s\n@@\n[\s\S]*- {2}password: <redacted>\n\+ {2}password: <redacted, changed>/);
+    assert.match(diff.text, /^- {2}color: \*\*\*$/m);
+    assert.match(diff.text, /^\+ {2}color: red$/m);
     assert.match(diff.text, /\+ Deployment\/ns\/d/);
   });
 

@@ -69,10 +69,10 @@ describe('helm-release preflight with the real helm', function () {
         // east renders for 1.29 (legacy), west for 1.31 with the monitoring API (modern, on)
         const east = /<summary>east:[\s\S]*?<\/details>/.exec(r.summary)![0];
         const west = /<summary>west:[\s\S]*?<\/details>/.exec(r.summary)![0];
-        assert.match(east, /\+  kube: legacy/);
+        assert.match(east, /\+ {2}kube: legacy/);
         assert.doesNotMatch(east, /monitoring/);
-        assert.match(west, /\+  kube: modern/);
-        assert.match(west, /\+  monitoring: "on"/);
+        assert.match(west, /\+ {2}kube: modern/);
+        assert.match(west, /\+ {2}monitoring: "on"/);
         assert.ok(!r.summary.includes('pw-east-s3cret'));
         const calls = argvLog(v);
         assert.match(calls, /^history ratings --namespace ratings --kubeconfig \S+\/kube\/east\.yaml --kube-context east-ctx --output json$/m);

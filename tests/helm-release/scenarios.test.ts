@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import type * as http from 'node:http';
 import * as path from 'node:path';
 import type { ReleaseRecord } from '../../src/helm-release/record';
@@ -25,7 +26,7 @@ describe('helm-release scenarios (helm double)', function () {
   const worlds: World[] = [];
 
   before(async () => {
-    tmp = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'helm-scen-'));
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'helm-scen-'));
     api = await startFakeKubeApi(path.join(tmp, 'tls'));
     chart13 = chartVersion(tmp, '1.3.0');
     // a probe target that is unhealthy while a site runs a given chart version (from the double's state)
@@ -93,7 +94,7 @@ describe('helm-release scenarios (helm double)', function () {
     for (const st of Object.values(rec.sites).flatMap((e) => e.steps ?? [])) assert.ok(Date.parse(st.endedAt) >= Date.parse(st.startedAt), `${st.name} ends after it starts`);
     // the same timeline as a Mermaid gantt in the summary: a failed step is `crit`
     assert.match(r.summary, /```mermaid\ngantt\n/);
-    assert.match(r.summary, /section b\n  preflight [\d.]+s :\d+, \d+\n  drain [\d.]+s :\d+, \d+\n  upgrade [\d.]+s :crit, \d+, \d+\n  rollback /);
+    assert.match(r.summary, /section b\n {2}preflight [\d.]+s :\d+, \d+\n {2}drain [\d.]+s :\d+, \d+\n {2}upgrade [\d.]+s :crit, \d+, \d+\n {2}rollback /);
   });
 
   it('per-site commands driven by the record: the same failure, stage by stage', async () => {
@@ -369,7 +370,7 @@ describe('helm-release scenarios (helm double)', function () {
     assert.equal(r.outputs.result, 'dry-run');
     assert.equal(w.helm.calls().filter((c) => ['upgrade', 'rollback', 'uninstall'].includes(c.argv[0])).length, 0);
     assert.match(r.summary, /<details><summary>a: 0 added, 1 changed, 0 removed \(Secret data and secret values redacted\)/);
-    assert.match(r.summary, /-  password: <redacted>\n\+  password: <redacted, changed>/);
+    assert.match(r.summary, /- {2}password: <redacted>\n\+ {2}password: <redacted, changed>/);
     for (const leak of ['pw-a-s3cret', 'new-a-s3cret', 'new-b-s3cret']) assert.ok(!r.summary.includes(leak) && !r.log.includes(leak), leak);
   });
 
@@ -392,7 +393,7 @@ describe('helm-release scenarios (helm double)', function () {
     for (const leak of ['pw-a-s3cret', 'pw-b-s3cret', 'secret-notes', api.token]) assert.ok(!text.includes(leak), `${leak} leaked`);
     // values reach the summary only inside the rendered-manifest diff (ConfigMaps), never the log
     assert.ok(!r.log.includes('hello from a'));
-    assert.match(r.summary, /\+  message: hello from a/);
+    assert.match(r.summary, /\+ {2}message: hello from a/);
     assert.doesNotMatch(r.log, /group-readable|world-readable/);
     const calls = w.helm.calls().filter((c) => c.site);
     assert.ok(calls.length > 0);

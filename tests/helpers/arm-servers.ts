@@ -99,7 +99,7 @@ export async function startLoginServer(opts: {
   msis9605?: boolean;
 }): Promise<LoginServer> {
   const tenantId = opts.flavour === 'adfs' ? 'adfs' : (opts.tenantId ?? '72f988bf-86f1-41af-91ab-2d7cd011db47');
-  // eslint-disable-next-line prefer-const
+  // eslint-disable-next-line prefer-const -- assigned after the handler that closes over it is created
   let srv: LoginServer;
   const server = await startHttpServer(
     (req, res) => {
@@ -213,7 +213,7 @@ export async function startArmServer(opts: {
   handle: (r: ArmRequest) => ArmAnswer | Promise<ArmAnswer>;
   hub?: { audience: string; region?: string; fqdn?: string };
 }): Promise<ArmServer> {
-  // eslint-disable-next-line prefer-const
+  // eslint-disable-next-line prefer-const -- assigned after the handler that closes over it is created
   let srv: ArmServer;
   const server = await startHttpServer(
     (req, res) => {

@@ -118,7 +118,7 @@ export async function startFakeVault(cert: ServerCert): Promise<FakeVault> {
         requests.push({ method: req.method ?? '', path: u.pathname, token, namespace: req.headers['x-vault-namespace'] as string | undefined });
         const body = await readBody(req);
         if (req.method === 'POST' && u.pathname === '/v1/auth/approle/login') {
-          let doc: { role_id?: string; secret_id?: string } = {};
+          let doc: { role_id?: string; secret_id?: string };
           try {
             doc = JSON.parse(body);
           } catch {

@@ -31,7 +31,6 @@ describe('mongo-backup capability (in-process, doubles on PATH)', function () {
     const st = await openStorage({ kind: 'filesystem', path: store, location: 'off-hub', prefix: '' });
     return readManifest(st, path.relative(store, p.outputs.location));
   };
-  const tools = (): string[] => w.records().map((r) => r.tool + (r.argv.includes('--version') ? ' --version' : ''));
 
   before(async () => {
     w = await new World().init();

@@ -86,7 +86,7 @@ export interface ProbeServer extends TestServer {
 }
 
 export async function startProbeServer(tlsOpts?: { key: string; cert: string }): Promise<ProbeServer> {
-  // eslint-disable-next-line prefer-const
+  // eslint-disable-next-line prefer-const -- assigned after the handler that closes over it is created
   let probe: ProbeServer;
   const server = await startHttpServer(
     (req: http.IncomingMessage, res: http.ServerResponse) => {

@@ -85,13 +85,13 @@ function lazy<T>(id: './filesystem' | './s3' | './azure-blob' | '../azure-stack'
   switch (id) {
     // literal requires, so that the bundler sees them
     case './filesystem':
-      return require('./filesystem') as T; // eslint-disable-line @typescript-eslint/no-require-imports
+      return require('./filesystem') as T; // eslint-disable-line @typescript-eslint/no-require-imports -- synchronous lazy load: only the chosen backend's SDK is parsed
     case './s3':
-      return require('./s3') as T; // eslint-disable-line @typescript-eslint/no-require-imports
+      return require('./s3') as T; // eslint-disable-line @typescript-eslint/no-require-imports -- synchronous lazy load: only the chosen backend's SDK is parsed
     case './azure-blob':
-      return require('./azure-blob') as T; // eslint-disable-line @typescript-eslint/no-require-imports
+      return require('./azure-blob') as T; // eslint-disable-line @typescript-eslint/no-require-imports -- synchronous lazy load: only the chosen backend's SDK is parsed
     case '../azure-stack':
-      return require('../azure-stack') as T; // eslint-disable-line @typescript-eslint/no-require-imports
+      return require('../azure-stack') as T; // eslint-disable-line @typescript-eslint/no-require-imports -- synchronous lazy load: only the chosen backend's SDK is parsed
   }
 }
 

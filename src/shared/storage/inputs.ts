@@ -290,7 +290,7 @@ export function parsePrefix(raw: string | undefined, input = 'storagePrefix'): s
   if (p === '') return '';
   const parts = p.split('/');
   if (parts.some((s) => s === '' || s === '.' || s === '..')) throw new InputError(input, `expected segments separated by single slashes, got '${raw}'`);
-  if (/[\u0000-\u001f]/.test(p)) throw new InputError(input, 'must not hold control characters');
+  if ([...p].some((c) => c.charCodeAt(0) < 0x20)) throw new InputError(input, 'must not hold control characters');
   return p;
 }
 

@@ -301,7 +301,7 @@ function basicModelChecks(model, location, loadPrefix = 'loading API model in ge
   return keys;
 }
 function pki(dir, model) {
-  const key = (n) => `-----BEGIN RSA PRIVATE KEY-----\n${crypto.randomBytes(48).toString('base64')}\n-----END RSA PRIVATE KEY-----\n`;
+  const key = () => `-----BEGIN RSA PRIVATE KEY-----\n${crypto.randomBytes(48).toString('base64')}\n-----END RSA PRIVATE KEY-----\n`;
   const crt = (n) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(`cert ${n}`).toString('base64')}\n-----END CERTIFICATE-----\n`;
   const names = ['ca', 'apiserver', 'client', 'kubectlClient', 'etcdserver', 'etcdclient'];
   for (let i = 0; i < model.properties.masterProfile.count; i++) names.push(`etcdpeer${i}`);

@@ -1,4 +1,3 @@
-/* eslint-disable */
 /**
  * A stateful test double of the `helm` CLI for the cluster operations that need a Kubernetes API server (none on this
  * machine): upgrade --install, rollback, uninstall, history, status, get values/manifest, test. It keeps per-site

@@ -239,7 +239,7 @@ function expandMap(m: Json, ctx: Ctx): Json {
       put(key, expandNode(v, ctx, key));
       continue;
     }
-    let take = false;
+    let take: boolean;
     if (d.kind === 'if') take = lastIf = truthy(evaluate(d.expr, ctx.scope));
     else if (d.kind === 'elseif') {
       if (lastIf === undefined) throw new ExpandError(`${ctx.file}: elseif without if`);
@@ -296,7 +296,7 @@ function expandList(list: unknown[], ctx: Ctx, listKey?: string): unknown[] {
         for (const x of items) splice(body, { ...ctx.scope, [d.variable!]: x });
         continue;
       }
-      let take = false;
+      let take: boolean;
       if (d.kind === 'if') take = lastIf = truthy(evaluate(d.expr, ctx.scope));
       else if (d.kind === 'elseif') {
         if (lastIf === undefined) throw new ExpandError(`${ctx.file}: elseif without if`);
