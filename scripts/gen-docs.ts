@@ -3,6 +3,7 @@
  * page) from the committed manifests (tasks/<Folder>/task.json, actions/<dir>/action.yml) and the CLI names of
  * src/capabilities.ts. The contract test compares the committed docs with {@link renderDocs}.
  */
+import { commandsOf } from '../src/platform/visibility';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
@@ -185,6 +186,9 @@ export function renderTaskDoc(e: CapabilityEntry, root: string = ROOT): string {
       const notes: string[] = [];
       if (!(i.name in actionInputs)) notes.push('*Azure Pipelines only.*');
       if (i.options) notes.push(`One of: ${Object.keys(i.options).map(code).join(', ')}.`);
+      const full = e.capability.inputs.find((d) => d.name === i.name);
+      const only = full ? commandsOf(full, e.capability.inputs) : undefined;
+      if (only) notes.push(`*Only for ${only.map(code).join(', ')}.*`);
       L.push(
         `| ${code(i.name)} | ${cell(i.type)} | ${i.required ? 'yes' : 'no'} | ${i.defaultValue !== undefined && i.defaultValue !== '' ? code(i.defaultValue) : ''} | ` +
           `${cell(i.groupName ? (groups.get(i.groupName) ?? i.groupName) : '')} | ${flag} | ${cell([i.helpMarkDown ?? '', ...notes].join(' '))} |`,
@@ -289,12 +293,12 @@ export const README_END = '<!-- tasks:end -->';
 
 /** The README's task table: every task, action and CLI command, linking to its page. */
 export function renderReadmeTasks(root: string = ROOT): string {
-  const L = ['| Capability | Azure DevOps task | GitHub Action | CLI | Inputs |', '| --- | --- | --- | --- | --- |'];
+  const L = ['| Capability | Id | Azure DevOps task | GitHub Action | CLI | Inputs |', '| --- | --- | --- | --- | --- | --- |'];
   for (const e of CAPABILITIES) {
     const task = readTaskJson(e, root);
     const cmds = e.cli.commands.map((c) => c.name).join('\\|');
     L.push(
-      `| ${cell(task.friendlyName.replace(/^Stack Hub: /, ''))} | ${code(`${task.name}@${task.version.Major}`)} | ${code(actionRef(e.action.dir))} | ${code(`${CLI_NAME} ${e.cli.group} ${e.cli.commands.length > 1 ? `<${cmds}>` : cmds}`)} | [docs/tasks/${task.name}.md](docs/tasks/${task.name}.md) |`,
+      `| ${cell(task.friendlyName.replace(/^Stack Hub: /, ''))} | ${code(e.capability.name)} | ${code(`${task.name}@${task.version.Major}`)} | ${code(actionRef(e.action.dir))} | ${code(`${CLI_NAME} ${e.cli.group} ${e.cli.commands.length > 1 ? `<${cmds}>` : cmds}`)} | [docs/tasks/${task.name}.md](docs/tasks/${task.name}.md) |`,
     );
   }
   return L.join('\n');

@@ -7,12 +7,21 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import { CAPABILITIES, type CapabilityEntry } from '../src/capabilities';
 import { onChannel, type InputDef } from '../src/platform/inputs';
+import { groupVisibleRule, visibleRuleOf } from '../src/platform/visibility';
 import { AZURE_STACK_HUB_ENDPOINT_TYPE } from '../src/platform/types';
 import { HUB_CONNECTION_FIELDS as F } from '../src/shared/azure-stack/hub-connection';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const MINIMUM_AGENT_VERSION = '3.232.1';
-export const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; description: string };
+export const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; description: string; repository: { url: string } };
+
+/** The published docs: the repository's web address (package.json `repository`) at its main branch. */
+export const DOCS_URL = `${pkg.repository.url.replace(/^git\+/, '').replace(/\.git$/, '')}/blob/main`;
+
+/** Absolute address of a task's page (the .vsix holds no docs, so task.json links point to the published ones). */
+export function taskDocUrl(taskName: string): string {
+  return `${DOCS_URL}/docs/tasks/${taskName}.md`;
+}
 
 const TASK_TYPES: Record<InputDef['type'], string> = {
   string: 'string',
@@ -32,29 +41,44 @@ const TASK_TYPES: Record<InputDef['type'], string> = {
 /** Service endpoint types built into Azure DevOps that task inputs may reference. */
 export const BUILT_IN_ENDPOINT_TYPES = ['AzureRM', 'Kubernetes'] as const;
 
+/** Repository files named in help texts (`docs/….md`, `src/….json`) become links to the published docs. */
+export function linkRepoFiles(help: string): string {
+  return help.replace(/(?<![\w/[])(?<!\]\()((?:docs|src)\/[\w./-]+\.(?:md|json))/g, (f) => `[${f}](${DOCS_URL}/${f})`);
+}
+
 function taskHelp(d: InputDef): string {
-  return d.type === 'secret' ? `${d.help} Pass a secret variable, e.g. \`$(mySecret)\`; it is masked.` : d.help;
+  const help = linkRepoFiles(d.help);
+  return d.type === 'secret' ? `${help} Pass a secret variable, e.g. \`$(mySecret)\`; it is masked.` : help;
 }
 
 /** task.json of one capability. */
 export function taskJson(e: CapabilityEntry): Record<string, unknown> {
   const c = e.capability;
+  const adoInputs = c.inputs.filter((d) => onChannel(d, 'azure-pipelines'));
   return {
     $schema: 'https://raw.githubusercontent.com/Microsoft/azure-pipelines-task-lib/master/tasks.schema.json',
     id: e.task.id,
     name: e.task.name,
     friendlyName: e.task.friendlyName,
     description: e.task.description,
-    helpMarkDown: `[Inputs and examples](docs/tasks/${e.task.name}.md)`,
+    helpUrl: taskDocUrl(e.task.name),
+    helpMarkDown: `[Inputs and examples](${taskDocUrl(e.task.name)})`,
     category: e.task.category,
     author: 'stackhub-ha',
     version: e.task.version,
     minimumAgentVersion: MINIMUM_AGENT_VERSION,
     instanceNameFormat: e.task.instanceNameFormat,
-    ...(e.task.groups ? { groups: e.task.groups } : {}),
-    inputs: c.inputs
-      .filter((d) => onChannel(d, 'azure-pipelines'))
-      .map((d) => ({
+    ...(e.task.groups
+      ? {
+          groups: e.task.groups.map((g) => {
+            const rule = groupVisibleRule(g.name, adoInputs);
+            return rule ? { ...g, visibleRule: rule } : g;
+          }),
+        }
+      : {}),
+    inputs: adoInputs.map((d) => {
+      const visibleRule = visibleRuleOf(d, adoInputs);
+      return {
         name: d.name,
         type: TASK_TYPES[d.type],
         label: d.label,
@@ -62,9 +86,10 @@ export function taskJson(e: CapabilityEntry): Record<string, unknown> {
         required: d.required ?? false,
         helpMarkDown: taskHelp(d),
         ...(d.group ? { groupName: d.group } : {}),
-        ...(d.visibleRule ? { visibleRule: d.visibleRule } : {}),
+        ...(visibleRule ? { visibleRule } : {}),
         ...(d.options ? { options: Object.fromEntries(d.options.map((o) => [o, o])) } : {}),
-      })),
+      };
+    }),
     outputVariables: c.outputs.map((o) => ({ name: o.name, description: o.description })),
     execution: {
       Node20_1: { target: 'dist/index.js', argumentFormat: '' },

@@ -1,4 +1,5 @@
 /** Inputs of the AKS Engine capability: definitions (task.json / action.yml are generated from them) and the parser. */
+import { withCommands } from '../platform/visibility';
 import * as fs from 'node:fs';
 import * as semver from 'semver';
 import type { InputDef, InputReader, OutputDef } from '../platform/inputs';
@@ -20,7 +21,7 @@ const ex = EXAMPLE_APIMODEL.properties;
 const SECRET_ON_ARGV =
   'With authMethod client_secret, aks-engine-azurestack accepts the secret only as --client-secret on its command line: while it runs, other processes on the agent can read it. Prefer authMethod client_certificate, which keeps every secret off command lines.';
 
-export const aksEngineInputs: readonly InputDef[] = [
+const aksEngineInputDefs: readonly InputDef[] = [
   {
     name: 'command',
     label: 'Operation',
@@ -119,6 +120,22 @@ export const aksEngineInputs: readonly InputDef[] = [
   ...storageInputs({ group: 'state', what: 'cluster state' }),
   ...encryptionInputs({ group: 'state', writes: true, reads: true }),
 ];
+
+/** Every input of the AKS Engine capability; the task form shows the operation's own inputs for that operation. */
+export const aksEngineInputs: readonly InputDef[] = withCommands(aksEngineInputDefs, {
+  force: ['deploy', 'upgrade'],
+  nodePool: ['scale'],
+  nodeCount: ['scale'],
+  upgradeVersion: ['upgrade'],
+  vmTimeoutMinutes: ['upgrade'],
+  cordonDrainTimeoutMinutes: ['upgrade'],
+  namespaces: ['credentials'],
+  serviceAccount: ['credentials'],
+  roleRules: ['credentials'],
+  apiServerUrl: ['credentials'],
+  sshHost: ['get-logs'],
+  sshPrivateKey: ['get-logs'],
+});
 
 export const aksEngineOutputs: readonly OutputDef[] = [
   { name: 'kubeconfigPath', description: 'Path of a 0600 kubeconfig file (credentials: the namespace-limited service account; deploy/scale/upgrade: the cluster admin). Never the content.' },

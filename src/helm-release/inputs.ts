@@ -4,6 +4,7 @@
  * kubeconfig and context, the chart source and version, values files, the record of earlier stages, the traffic
  * coupling. Bad input → one InputError naming the input; nothing touched.
  */
+import { withCommands } from '../platform/visibility';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -46,7 +47,7 @@ export const helmReleaseGroups = [
 ];
 
 /** Every input of the release (task.json and action.yml are generated from these). */
-export const helmReleaseInputs: readonly InputDef[] = [
+const helmReleaseInputDefs: readonly InputDef[] = [
   {
     name: 'command',
     label: 'Command',
@@ -186,6 +187,54 @@ export const helmReleaseInputs: readonly InputDef[] = [
   { name: 'helmPath', label: 'helm', type: 'string', group: G_TOOLS, help: 'The helm binary (3.13 or later, or 4); default `helm` on PATH (see the tool setup task).' },
   { name: 'kubectlPath', label: 'kubectl', type: 'string', group: G_TOOLS, help: 'The kubectl binary for the preflight\'s cluster reads (namespace, LoadBalancer services); default `kubectl` on PATH.' },
 ];
+
+const PER_SITE = ['preflight', 'upgrade', 'verify', 'rollback'];
+const CHART = ['run', 'preflight', 'upgrade'];
+const CHANGES = ['run', 'upgrade'];
+const GATES = ['run', 'preflight', 'verify'];
+const LATER_STAGES = ['preflight', 'upgrade', 'verify', 'rollback'];
+const MOVES_TRAFFIC = ['run', 'upgrade', 'verify', 'rollback'];
+// the provider's own inputs are shown by provider (src/traffic/config.ts); the release's traffic knobs by command
+const traffic = trafficInputs(G_TRAFFIC)
+  .filter((d) => !d.when?.trafficProvider)
+  .map((d) => d.name);
+/** Every input of the release; the task form shows each for the commands it applies to. */
+export const helmReleaseInputs: readonly InputDef[] = withCommands(helmReleaseInputDefs, {
+  site: PER_SITE,
+  kubernetesConnection: PER_SITE,
+  chart: CHART,
+  chartVersion: CHART,
+  repoUrl: CHART,
+  registryUsername: CHART,
+  registryPassword: CHART,
+  registryCaFile: CHART,
+  valuesFiles: CHART,
+  set: CHART,
+  namespace: CHART,
+  createNamespace: CHANGES,
+  strategy: ['run', 'upgrade'],
+  maxParallel: ['run'],
+  onFailure: ['run', 'upgrade', 'verify'],
+  timeoutSeconds: ['run', 'upgrade', 'verify', 'rollback'],
+  wait: CHANGES,
+  atomic: CHANGES,
+  forceReplace: CHANGES,
+  force: CHANGES,
+  dryRun: ['run'],
+  helmTest: ['run', 'verify'],
+  probe: GATES,
+  probeTimeoutSeconds: GATES,
+  probeIntervalSeconds: GATES,
+  probeSuccesses: GATES,
+  probeExpectedStatus: GATES,
+  probeCaFile: GATES,
+  allowedRegistries: ['run', 'preflight'],
+  maxLoadBalancers: ['run', 'preflight'],
+  backupIds: ['run', 'preflight', 'upgrade'],
+  recordFiles: LATER_STAGES,
+  record: LATER_STAGES,
+  ...Object.fromEntries(traffic.map((n) => [n, MOVES_TRAFFIC])),
+});
 
 /** The release's outputs. */
 export const helmReleaseOutputs: readonly OutputDef[] = [

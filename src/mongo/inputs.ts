@@ -1,4 +1,5 @@
 /** Inputs of Mongo backup: definitions (task.json / action.yml are checked against them) and the parser. */
+import { withCommands, withWhen } from '../platform/visibility';
 import * as path from 'node:path';
 import type { InputDef, InputReader, OutputDef } from '../platform/inputs';
 import type { Platform } from '../platform/types';
@@ -34,7 +35,7 @@ const G_CLUSTER = 'cluster';
 const G_RESTORE = 'restore';
 const G_RETENTION = 'retention';
 
-export const mongoInputs: readonly InputDef[] = [
+const mongoInputDefs: readonly InputDef[] = [
   {
     name: 'command',
     label: 'Command',
@@ -212,6 +213,64 @@ export const mongoInputs: readonly InputDef[] = [
   ...storageInputs({ what: 'backups' }),
   ...encryptionInputs({ writes: true, reads: true }),
 ];
+
+const DATA = ['backup', 'restore', 'drill'];
+const READS = ['restore', 'drill'];
+/** Every input of the Mongo capability; the task form shows each for the commands it applies to. */
+const POD = { place: ['kubectl-exec'] };
+const SCRATCH = { drillTarget: ['scratch'] };
+export const mongoInputs: readonly InputDef[] = withWhen(withCommands(mongoInputDefs, {
+  collection: ['backup'],
+  excludeCollections: ['backup'],
+  place: DATA,
+  connectionString: DATA,
+  readPreference: ['backup'],
+  dumpExtraArgs: ['backup'],
+  restoreExtraArgs: READS,
+  kubeContext: DATA,
+  podNamespace: DATA,
+  podName: DATA,
+  podSelector: DATA,
+  podContainer: DATA,
+  podConfigPath: DATA,
+  backupId: READS,
+  drop: ['restore'],
+  targetDatabase: ['restore'],
+  workDirectory: READS,
+  drillTarget: ['drill'],
+  scratchConnectionString: ['drill'],
+  scratchPodNamespace: ['drill'],
+  scratchPodName: ['drill'],
+  scratchPodSelector: ['drill'],
+  scratchPodContainer: ['drill'],
+  scratchPodConfigPath: ['drill'],
+  keepLast: ['prune'],
+  keepDays: ['prune'],
+  orphanGraceHours: ['prune'],
+  dryRun: ['prune'],
+  timeoutMinutes: DATA,
+  encryption: ['backup'],
+  encryptionRecipients: ['backup'],
+  signingKey: ['backup'],
+  ageIdentity: READS,
+  verifyKey: ['restore', 'drill', 'list'],
+}), {
+  kubeContext: POD,
+  podNamespace: POD,
+  podName: POD,
+  podSelector: POD,
+  podContainer: POD,
+  podConfigPath: POD,
+  collection: { scope: ['database'] },
+  excludeCollections: { scope: ['database'] },
+  targetDatabase: { scope: ['database'] },
+  scratchConnectionString: SCRATCH,
+  scratchPodNamespace: { ...SCRATCH, ...POD },
+  scratchPodName: { ...SCRATCH, ...POD },
+  scratchPodSelector: { ...SCRATCH, ...POD },
+  scratchPodContainer: { ...SCRATCH, ...POD },
+  scratchPodConfigPath: { ...SCRATCH, ...POD },
+});
 
 export const mongoOutputs: readonly OutputDef[] = [
   { name: 'backupId', description: 'Id of the backup written (backup), restored (restore) or drilled (drill).' },

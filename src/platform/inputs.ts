@@ -46,7 +46,14 @@ export interface InputDef {
   group?: string;
   /** Channels this input exists on (default: all). Service connections exist only on Azure Pipelines. */
   channels?: readonly Channel[];
-  /** ADO visibleRule, e.g. `mode = mirror`. */
+  /**
+   * The values of the `command` input this input applies to (default: every command). The task form hides it for
+   * the others (see src/platform/visibility.ts); the docs say "only for".
+   */
+  commands?: readonly string[];
+  /** Values of other pickList inputs this input applies to, e.g. `{ trafficProvider: ['rfc2136', 'azure-stack-dns'] }`. */
+  when?: Readonly<Record<string, readonly string[]>>;
+  /** A simple ADO visibleRule, `other = value` (kept for shared fragments; merged with commands/when). */
   visibleRule?: string;
 }
 

@@ -3,6 +3,7 @@
  * capability and the helm release's traffic coupling include the SAME definitions), their parser, and the check of
  * the sites file against the provider.
  */
+import { withWhen } from '../platform/visibility';
 import * as net from 'node:net';
 import type { InputDef, InputReader } from '../platform/inputs';
 import type { Platform } from '../platform/types';
@@ -35,7 +36,7 @@ const P = 'probe';
  * The provider configuration inputs. Include them as they are in any capability that moves traffic; an empty
  * `trafficProvider` means "no traffic coupling" there ({@link parseTrafficConfig} returns undefined).
  */
-export const trafficProviderInputs: readonly InputDef[] = [
+const trafficProviderInputDefs: readonly InputDef[] = [
   {
     name: 'trafficProvider',
     label: 'Traffic provider',
@@ -214,6 +215,37 @@ export const trafficProviderInputs: readonly InputDef[] = [
     help: 'After the provider confirms a change, the run waits the DNS TTL so resolvers drop old answers, then checks the answers through each site\'s `traffic.resolvers`. This caps the wait; 0 skips it (a wrong answer then only warns). Default: the full TTL.',
   },
 ];
+
+const ATM = { trafficProvider: ['azure-traffic-manager'] };
+const HUB = { trafficProvider: ['azure-stack-dns'] };
+const ARM = { trafficProvider: ['azure-traffic-manager', 'azure-stack-dns'] };
+const DNS = { trafficProvider: ['rfc2136'] };
+const ZONE = { trafficProvider: ['rfc2136', 'azure-stack-dns'] };
+/** The provider inputs; the task form shows each only for the providers it applies to. */
+export const trafficProviderInputs: readonly InputDef[] = withWhen(trafficProviderInputDefs, {
+  trafficProfile: ATM,
+  trafficAzureConnection: ARM,
+  trafficHubConnection: HUB,
+  trafficAuth: ARM,
+  trafficTenantId: ARM,
+  trafficClientId: ARM,
+  trafficClientSecret: ARM,
+  trafficClientCertificateFile: ARM,
+  trafficFederatedTokenPath: ATM,
+  trafficFederatedToken: ATM,
+  trafficArmEndpoint: ATM,
+  trafficAuthorityHost: ATM,
+  trafficCredentialScope: ATM,
+  trafficDnsServer: DNS,
+  trafficDnsZone: ZONE,
+  trafficDnsName: ZONE,
+  trafficDnsRecordType: ZONE,
+  trafficDnsTtl: ZONE,
+  trafficTsigKey: DNS,
+  trafficTsigKeyPath: DNS,
+  trafficGssTsig: DNS,
+  trafficDnsHub: HUB,
+});
 
 /** Traffic Manager settings. */
 export interface TrafficManagerSettings {
