@@ -130,7 +130,9 @@ function die(msg, usage = !silenceUsage) {
   process.exit(1);
 }
 function panic(msg) {
-  process.stderr.write(`panic: ${msg}\n\ngoroutine 1 [running]:\ngithub.com/Azure/aks-engine-azurestack/cmd.(*upgradeCmd).run(0xc000190000)\n\t/go/src/github.com/Azure/aks-engine-azurestack/cmd/upgrade.go:401 +0x1d\n`);
+  // as the Go runtime prints it (a nil dereference adds the signal line)
+  const signal = /nil pointer dereference/.test(msg) ? '[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x1f3c2d5]\n' : '';
+  process.stderr.write(`panic: ${msg}\n${signal}\ngoroutine 1 [running]:\ngithub.com/Azure/aks-engine-azurestack/cmd.(*upgradeCmd).run(0xc000190000)\n\t/go/src/github.com/Azure/aks-engine-azurestack/cmd/upgrade.go:401 +0x1d\n`);
   record({ exit: 2, error: `panic: ${msg}` });
   process.exit(2);
 }
@@ -452,7 +454,7 @@ function main() {
     const pools = model.properties.agentPoolProfiles;
     let pool = f['node-pool'];
     if (!pool) {
-      if (pools.length > 1) die('--node-pool is required if more than one pool is defined in the apimodel');
+      if (pools.length > 1) die('--node-pool is required if more than one agent pool is defined in the container service');
       pool = pools[0].name;
     }
     const p = pools.find((x) => x.name === pool);
@@ -477,7 +479,7 @@ function main() {
     const cur = model.properties.orchestratorProfile.orchestratorVersion;
     const entry = VERSIONS.find((x) => x.v === cur);
     if (!f.force && (!entry || !entry.upgrades.includes(f['upgrade-version']))) {
-      die(`version ${f['upgrade-version']} is not supported for an upgrade from ${cur}`);
+      die(`upgrading from Kubernetes version ${cur} to version ${f['upgrade-version']} is not supported. To see a list of available upgrades, use 'aks-engine-azurestack get-versions --version ${cur}'`);
     }
     progress([`Upgrading cluster from ${cur} to ${f['upgrade-version']}`, 'Upgrading master nodes', 'Upgrading agent pools']);
     failIfAsked('upgrade');

@@ -6,7 +6,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export interface DoubleControl {
+  /** command → the error it returns (printed as cobra does: `Error: <message>` + the command's usage, exit 1). */
   fail?: Record<string, string>;
+  /** command → a Go panic message (`panic: <message>` + goroutine trace on stderr, exit 2). */
+  panic?: Record<string, string>;
   hang?: string[];
   ansi?: boolean;
   version?: string;
