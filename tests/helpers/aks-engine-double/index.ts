@@ -16,6 +16,8 @@ export interface DoubleControl {
   versions?: { v: string; upgrades: string[]; create: boolean }[];
   image?: { publisher?: string; offer?: string; sku2204?: string; sku2004?: string; version?: string };
   noOutput?: boolean;
+  /** deploy/scale/upgrade sign in to the apimodel's ADFS as the real binary does (MSAL Go's requests, msal-go.js). */
+  signIn?: boolean;
 }
 
 export interface DoubleCall {
@@ -28,6 +30,8 @@ export interface DoubleCall {
   error?: string;
   cloudFile?: string;
   hung?: boolean;
+  /** The sign-in (control.signIn): the token endpoint's status and the form sent. */
+  signIn?: { status?: number; tokenEndpoint?: string; form?: string; error?: string };
   /** Content of SSL_CERT_FILE as the double saw it. */
   sslCertFile?: string;
 }
