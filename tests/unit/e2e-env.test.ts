@@ -10,7 +10,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { E2eConfigError, parseClusters, readE2eConfig } from '../e2e/env';
 import { descendants } from '../e2e/proc';
+import YAML from 'yaml';
 import { ROOT } from '../helpers/harness';
+import { layer } from '../helpers/tool-fixtures';
 
 describe('e2e configuration (STACKHUB_E2E_*)', () => {
   let dir: string;
@@ -109,6 +111,25 @@ describe('e2e configuration (STACKHUB_E2E_*)', () => {
     }
     assert.deepEqual(descendants(2 ** 22 + 12345), []);
   });
+
+  for (const l of ['v31', 'v34'] as const) {
+    it(`the e2e chart, rendered by the real helm of ${l}: ConfigMaps and a ClusterIP Service only; LoadBalancers and the never-pulled Deployment only when asked`, async function () {
+      this.timeout(120_000);
+      const { helm, helmVersion } = await layer(l);
+      const chart = path.join(ROOT, 'tests/fixtures/charts/e2e-app');
+      const render = (set: string[] = []): { kind: string; spec?: { type?: string; template?: { spec: { containers: { image: string }[] } } } }[] => {
+        const r = spawnSync(helm, ['template', 'e2e', chart, ...set.flatMap((x) => ['--set', x])], { encoding: 'utf8' });
+        assert.equal(r.status, 0, `helm ${helmVersion}: ${r.stderr}`);
+        return YAML.parseAllDocuments(r.stdout).map((d) => d.toJSON()).filter(Boolean);
+      };
+      const plain = render();
+      assert.deepEqual(plain.map((o) => `${o.kind}${o.spec?.type ? `/${o.spec.type}` : ''}`), ['ConfigMap', 'ConfigMap', 'Service/ClusterIP']);
+      assert.ok(!plain.some((o) => ['PersistentVolumeClaim', 'Deployment', 'Pod', 'Job', 'StatefulSet'].includes(o.kind)));
+      assert.equal(render(['loadBalancers=6']).filter((o) => o.spec?.type === 'LoadBalancer').length, 6);
+      const hold = render(['hold=true']).find((o) => o.kind === 'Deployment');
+      assert.equal(hold?.spec?.template?.spec.containers[0].image, 'registry.invalid/stackhub-e2e/never-pulled:0');
+    });
+  }
 
   describe('the e2e file run as `npm run test:e2e` does, without clusters', function () {
     this.timeout(120_000);
