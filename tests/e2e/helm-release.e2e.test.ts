@@ -143,7 +143,8 @@ describe('helm-release end-to-end on real clusters (opt-in: STACKHUB_E2E_CLUSTER
     // one --set holding lines (the CLI keeps the last of repeated flags)
     '--set', Object.entries(set).map(([k, v]) => `${k}=${v}`).join('\n'),
   ];
-  const cliEnv = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: os.homedir() });
+  // the maintainer's whole environment: kubeconfig exec plugins (cloud CLIs, kubelogin) need their own variables
+  const cliEnv = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('STACKHUB_E2E_')));
   const release = async (set: Record<string, string | number | boolean>, timeoutSeconds?: number): Promise<ProcessResult & { outputs: Record<string, string> }> => {
     const out = path.join(work, `outputs-${Date.now()}.json`);
     const r = await runCli([...args(set, timeoutSeconds), '--outputs-file', out], { env: cliEnv() });
