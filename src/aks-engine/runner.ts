@@ -102,7 +102,9 @@ export class AksEngineRunner {
         timeoutMs,
         killGraceMs: 5000,
         stdout: call.capture ? 'capture' : 'log',
-        quietStderr: call.capture,
+        // aks-engine logs to stdout; its stderr is cobra's `Error: ...` + the whole usage text, or a Go panic: all
+        // of it goes to the debug log, and the one reason line becomes the failure message
+        quietStderr: true,
         label: 'aks-engine-azurestack',
         onLine: (line, stream) => {
           lastLine = Date.now();

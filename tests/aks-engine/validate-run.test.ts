@@ -5,6 +5,7 @@
  * deployed and nothing written to the state store.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SECRET_PLACEHOLDER } from '../../src/aks-engine/apimodel';
@@ -69,6 +70,33 @@ describe('aks-engine validate (in process, fake Hub + double)', function () {
     ]);
     assert.match(r.stdout, /\| AKS base image microsoft-aks:aks:aks-engine-azurestack-ubuntu-2204:2026\.139\.1 \(control plane, pool linuxpool\) \| yes \| in the marketplace \|/);
   });
+
+  for (const [version, distro, k8s, sku, image] of [
+    ['0.81.2', 'aks-ubuntu-20.04', '1.29.10', 'aks-engine-azurestack-ubuntu-2004', '2024.311.1'],
+    ['0.85.0', 'aks-ubuntu-22.04', '1.33.10', 'aks-engine-azurestack-ubuntu-2204', '2026.139.1'],
+  ]) {
+    it(`default distro and version are ones the resolved binary (v${version}) accepts: ${distro}, Kubernetes ${k8s}; its generate takes the written apimodel`, async () => {
+      f.double.control({ version });
+      addImage(f.adfs, 'microsoft-aks', 'aks', sku, [image]);
+      const { distro: _d, kubernetesVersion: _k, ...inputs } = hubInputs(f);
+      const r = await runAks(f, { command: 'validate', ...inputs });
+      assert.ok(r.ok, r.stderr);
+      const written = JSON.parse(fs.readFileSync(r.outputs.apiModelPath, 'utf8'));
+      assert.equal(written.properties.masterProfile.distro, distro);
+      assert.equal(written.properties.agentPoolProfiles[0].distro, distro);
+      assert.equal(written.properties.orchestratorProfile.orchestratorVersion, k8s);
+      // the last generate is the images dry run on the final definition: the binary accepted it
+      const last = f.double.calls().filter((c) => c.cmd === 'generate').at(-1)!;
+      assert.equal(last.exit, 0, last.error);
+      // and the real binary's check, run again on the file validate wrote (placeholders for secrets are fine)
+      f.double.reset();
+      f.double.control({ version });
+      const out = path.join(f.dir, `regen-${version}`);
+      const direct = spawnSync(f.double.binary, ['generate', '--api-model', r.outputs.apiModelPath, '--output-directory', out, '--parameters-only'], { env: { ...process.env, ...f.double.env }, encoding: 'utf8', cwd: f.dir });
+      assert.equal(direct.status, 0, direct.stderr);
+      assert.match(r.stdout + r.stderr, new RegExp(`aks-engine-azurestack v${version.replace(/\./g, '\\.')} creates Kubernetes .*; accepts ${distro}`));
+    });
+  }
 
   it('without Hub credentials: validates offline and says the marketplace was not checked', async () => {
     const { clientId: _a, clientSecret: _b, clientCertificatePath: _c, clientKeyPath: _d, ...inputs } = hubInputs(f);

@@ -5,8 +5,8 @@
  * - {@link startLoginServer}: an identity provider in the ADFS flavour (`/adfs/.well-known/openid-configuration`,
  *   `/adfs/oauth2/token`, with `scope` — or only `resource` when `msis9605` is on) or the Azure AD flavour
  *   (`/<tenant>/v2.0/.well-known/openid-configuration`, `/<tenant>/oauth2/v2.0/token`). Client secrets are compared,
- *   certificate assertions verified (signature, aud, iss, exp), federated tokens (workload identity) compared with
- *   the registered ones. Scopes must be `<audience>/.default` of a known audience.
+ *   certificate assertions verified as a real IdP does (tests/helpers/client-assertion.ts: x5t/x5c, signature, aud, iss, exp; ADFS RS256 only), federated tokens (workload identity) compared with
+ *   the registered ones. Scopes must be `<audience>/.default` of a known audience (plus MSAL's `openid offline_access profile`).
  * - {@link startArmServer}: checks the bearer token against the login server's tokens, injects faults (statuses,
  *   dropped connections) and hands every other request to the test's `handle` (resource semantics), optionally
  *   answering `GET /metadata/endpoints` like an Azure Stack Hub.
@@ -15,6 +15,7 @@
  */
 import * as crypto from 'node:crypto';
 import type * as http from 'node:http';
+import { clientAuthError, OIDC_SCOPES, verifyAssertion } from './client-assertion';
 import { startHttpServer, type TestServer } from './servers';
 import type { ServerCert } from './tls';
 
@@ -47,6 +48,8 @@ export interface LoginServer extends TestServer {
   /** Audiences whose `/.default` scope (or `resource`) is accepted. */
   audiences: string[];
   msis9605: boolean;
+  /** Client credentials refused, with the server's own reason (the answer carries only the IdP's error). */
+  rejections: { clientId: string; why: string }[];
 }
 
 function readBody(req: http.IncomingMessage): Promise<string> {
@@ -63,30 +66,6 @@ export function json(res: http.ServerResponse, status: number, body: unknown, he
   const text = body === undefined ? '' : JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
-}
-
-function verifyAssertion(jwt: string, certPem: string, clientId: string, tokenUrl: string): string | undefined {
-  const [h, c, s] = jwt.split('.');
-  if (!h || !c || !s) return 'malformed assertion';
-  const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg: string; x5t?: string; 'x5t#S256'?: string };
-  const claims = JSON.parse(Buffer.from(c, 'base64url').toString()) as { aud: string; iss: string; sub: string; exp: number };
-  const cert = new crypto.X509Certificate(certPem);
-  if (header.x5t !== crypto.createHash('sha1').update(cert.raw).digest('base64url') && header['x5t#S256'] !== crypto.createHash('sha256').update(cert.raw).digest('base64url')) {
-    return 'unknown certificate thumbprint';
-  }
-  const data = Buffer.from(`${h}.${c}`);
-  const sig = Buffer.from(s, 'base64url');
-  const ok =
-    header.alg === 'ES256'
-      ? crypto.verify('sha256', data, { key: cert.publicKey, dsaEncoding: 'ieee-p1363' }, sig)
-      : header.alg === 'PS256'
-        ? crypto.verify('sha256', data, { key: cert.publicKey, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, sig)
-        : crypto.verify('sha256', data, cert.publicKey, sig);
-  if (!ok) return 'bad signature';
-  if (claims.iss !== clientId || claims.sub !== clientId) return 'iss/sub mismatch';
-  if (claims.aud !== tokenUrl) return `aud ${claims.aud} is not ${tokenUrl}`;
-  if (claims.exp * 1000 < Date.now()) return 'expired';
-  return undefined;
 }
 
 /** Starts an identity provider. */
@@ -122,27 +101,35 @@ export async function startLoginServer(opts: {
             response_types_supported: ['code', 'id_token', 'token'],
             subject_types_supported: ['pairwise'],
             id_token_signing_alg_values_supported: ['RS256'],
+            token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic', 'private_key_jwt'],
+            token_endpoint_auth_signing_alg_values_supported: srv.flavour === 'adfs' ? ['RS256'] : ['RS256', 'PS256', 'ES256'],
           });
         }
         if (req.method === 'POST' && u.pathname === tokenPath && form) {
           const tokenUrl = `${base}${u.pathname}`;
           const client = srv.clients[form.client_id ?? ''];
           if (form.grant_type !== 'client_credentials') return json(res, 400, { error: 'unsupported_grant_type' });
-          if (!client) return json(res, 401, { error: 'invalid_client', error_description: `AADSTS700016: unknown client ${form.client_id}` });
+          const refuse = (why: Parameters<typeof clientAuthError>[1]): void => {
+            srv.rejections.push({ clientId: form.client_id ?? '', why });
+            const e = clientAuthError(srv.flavour, why, form.client_id ?? '');
+            json(res, e.status, e.body);
+          };
+          if (!client) return refuse('unknown client');
           if (form.client_secret !== undefined) {
-            if (client.secret === undefined || form.client_secret !== client.secret) return json(res, 401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
+            if (client.secret === undefined || form.client_secret !== client.secret) return refuse('bad secret');
           } else if (form.client_assertion !== undefined) {
             if (form.client_assertion_type !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') return json(res, 400, { error: 'invalid_request' });
             if (client.federatedTokens) {
               if (!client.federatedTokens.includes(form.client_assertion)) return json(res, 401, { error: 'invalid_client', error_description: 'AADSTS700213: No matching federated identity record found.' });
             } else {
-              const why = client.certificatePem ? verifyAssertion(form.client_assertion, client.certificatePem, form.client_id!, tokenUrl) : 'no certificate registered';
-              if (why) return json(res, 401, { error: 'invalid_client', error_description: `AADSTS700027: ${why}` });
+              const why = client.certificatePem ? verifyAssertion(form.client_assertion, client.certificatePem, form.client_id!, tokenUrl, srv.flavour) : 'no certificate registered';
+              if (why) return refuse(why);
             }
           } else return json(res, 401, { error: 'invalid_client', error_description: 'no client credential' });
           if (form.scope !== undefined) {
             if (srv.flavour === 'adfs' && srv.msis9605) return json(res, 400, { error: 'invalid_client', error_description: 'MSIS9605: The client is not allowed to access the requested resource.' });
-            if (!srv.audiences.some((a) => form.scope === `${a.replace(/\/+$/, '')}/.default`)) return json(res, 400, { error: 'invalid_scope', error_description: `AADSTS70011: unknown scope ${form.scope}` });
+            const resources = form.scope.split(' ').filter((x) => x && !OIDC_SCOPES.has(x));
+            if (resources.length !== 1 || !srv.audiences.some((a) => resources[0] === `${a.replace(/\/+$/, '')}/.default`)) return json(res, 400, { error: 'invalid_scope', error_description: `AADSTS70011: unknown scope ${form.scope}` });
           } else if (form.resource !== undefined) {
             if (srv.flavour !== 'adfs') return json(res, 400, { error: 'invalid_request', error_description: 'AADSTS901002: resource is not supported on v2.0' });
             if (!srv.audiences.includes(form.resource)) return json(res, 400, { error: 'invalid_resource', error_description: `MSIS9602: unknown resource ${form.resource}` });
@@ -165,6 +152,7 @@ export async function startLoginServer(opts: {
     clients: opts.clients,
     audiences: opts.audiences,
     msis9605: opts.msis9605 ?? false,
+    rejections: [] as { clientId: string; why: string }[],
   });
   return srv;
 }

@@ -175,7 +175,7 @@ describe('traffic azure-stack-dns provider (local Hub ARM with ETags + ADFS)', f
 
   it('a wrong secret is reported as a sign-in failure, not as an unreachable Hub', async () => {
     const e = await rejects(createTrafficController(config({ trafficClientSecret: 'wrong-secret-0000' }), sites(), ctx).status());
-    assert.match(e.message, /^sign-in of client hub-app at https:\/\/127\.0\.0\.1:\d+\/adfs\/ failed: .*Invalid client secret provided/);
+    assert.match(e.message, /^sign-in of client hub-app at https:\/\/127\.0\.0\.1:\d+\/adfs\/ failed: .*MSIS9622: Client authentication failed/);
     assert.doesNotMatch(e.message, /wrong-secret-0000/);
   });
 

@@ -206,6 +206,16 @@ export class ServicePrincipalCredential implements TokenCredential {
     if (this.auth.kind === 'client_secret') {
       return new identity.ClientSecretCredential(this.target.tenantId, this.auth.clientId, this.auth.clientSecret, common);
     }
+    if (this.target.identitySystem === 'adfs') {
+      // MSAL Node signs PS256 with x5t#S256, which the other MSALs deliberately do not send to ADFS
+      // (AzureAD/microsoft-authentication-library-for-dotnet#4428): sign what aks-engine-azurestack (MSAL Go) sends
+      // to the same ADFS: RS256, x5t (SHA-1) and the x5c chain, aud = the token endpoint MSAL passes in.
+      const auth = this.auth;
+      const fallbackEndpoint = `${withSlash(this.target.authorityHost)}oauth2/token`;
+      const assertion = async (cfg?: { tokenEndpoint?: string }): Promise<string> =>
+        clientAssertion(auth, cfg?.tokenEndpoint || fallbackEndpoint, Date.now(), { x5c: true, alg: 'RS256' });
+      return new identity.ClientAssertionCredential(this.target.tenantId, auth.clientId, assertion, common);
+    }
     return new identity.ClientCertificateCredential(
       this.target.tenantId,
       this.auth.clientId,
@@ -223,7 +233,7 @@ export class ServicePrincipalCredential implements TokenCredential {
     if (this.auth.kind === 'client_secret') form.set('client_secret', this.auth.clientSecret);
     else {
       form.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
-      form.set('client_assertion', clientAssertion(this.auth, url));
+      form.set('client_assertion', clientAssertion(this.auth, url, Date.now(), { x5c: true }));
     }
     let res;
     try {
@@ -270,12 +280,24 @@ async function withoutRegionalAuthority<T>(fn: () => Promise<T>): Promise<T> {
 
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
 
-/** A signed client assertion (RFC 7523) for a certificate service principal; `aud` is the token endpoint. */
-export function clientAssertion(auth: Extract<ClientAuth, { kind: 'client_certificate' }>, audience: string, now = Date.now()): string {
-  const der = new crypto.X509Certificate(auth.certificatePem.match(PEM_CERT)![0]).raw;
+/**
+ * A signed client assertion (RFC 7523) for a certificate service principal; `aud` is the token endpoint. The header
+ * names the certificate by `x5t` (SHA-1 thumbprint) and, with `x5c`, carries the chain (leaf first, standard base64
+ * DER), as MSAL Go sends it. RSA keys sign RS256, EC keys ES256.
+ */
+export function clientAssertion(
+  auth: Extract<ClientAuth, { kind: 'client_certificate' }>,
+  audience: string,
+  now = Date.now(),
+  opts: { x5c?: boolean; alg?: 'RS256' } = {},
+): string {
+  const chain = (auth.certificatePem.match(PEM_CERT) ?? []).map((p) => new crypto.X509Certificate(p).raw);
+  const der = chain[0];
   const key = crypto.createPrivateKey(auth.privateKeyPem);
+  if (opts.alg === 'RS256' && key.asymmetricKeyType !== 'rsa') throw new AuthenticationFailedError(`sign-in of client ${auth.clientId}: ADFS needs an RSA certificate key (RS256), not ${key.asymmetricKeyType}`);
   const alg = key.asymmetricKeyType === 'ec' ? 'ES256' : 'RS256';
-  const header = { alg, typ: 'JWT', x5t: b64url(crypto.createHash('sha1').update(der).digest()) };
+  const header: Record<string, unknown> = { alg, typ: 'JWT', x5t: b64url(crypto.createHash('sha1').update(der).digest()) };
+  if (opts.x5c) header.x5c = chain.map((c) => c.toString('base64'));
   const iat = Math.floor(now / 1000);
   const claims = { aud: audience, iss: auth.clientId, sub: auth.clientId, jti: crypto.randomUUID(), nbf: iat, iat, exp: iat + 600 };
   const data = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;

@@ -5,7 +5,8 @@
  *
  * It records every call (argv, cwd, environment, files it saw) as one JSON line in $AKS_DOUBLE_DIR/calls.jsonl and
  * reads $AKS_DOUBLE_DIR/control.json:
- *   { "fail": {"deploy": "message"}, "hang": ["deploy"], "ansi": true, "version": "0.85.0",
+ *   { "fail": {"deploy": "message"}, "panic": {"upgrade": "message"}, "hang": ["deploy"], "ansi": true, "version": "0.85.0",
+ *     "signIn": true (deploy/scale/upgrade sign in to the apimodel's ADFS exactly as the real binary, msal-go.js),
  *     "versions": [{"v":"1.33.10","upgrades":["1.34.4"],"create":true}], "image": {...}, "noOutput": false }
  * It writes the documented output files (0600 files, 0700 directories) and $TMPDIR/azurestackcloud.json<rand>.
  * Plain CommonJS so it runs on any Node without a build step.
@@ -15,6 +16,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
 const { spawn } = require('node:child_process');
+const { msalGoAdfsSignIn, request } = require('./msal-go');
 
 const DIR = process.env.AKS_DOUBLE_DIR;
 const control = (() => {
@@ -130,7 +132,9 @@ function die(msg, usage = !silenceUsage) {
   process.exit(1);
 }
 function panic(msg) {
-  process.stderr.write(`panic: ${msg}\n\ngoroutine 1 [running]:\ngithub.com/Azure/aks-engine-azurestack/cmd.(*upgradeCmd).run(0xc000190000)\n\t/go/src/github.com/Azure/aks-engine-azurestack/cmd/upgrade.go:401 +0x1d\n`);
+  // as the Go runtime prints it (a nil dereference adds the signal line)
+  const signal = /nil pointer dereference/.test(msg) ? '[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x1f3c2d5]\n' : '';
+  process.stderr.write(`panic: ${msg}\n${signal}\ngoroutine 1 [running]:\ngithub.com/Azure/aks-engine-azurestack/cmd.(*upgradeCmd).run(0xc000190000)\n\t/go/src/github.com/Azure/aks-engine-azurestack/cmd/upgrade.go:401 +0x1d\n`);
   record({ exit: 2, error: `panic: ${msg}` });
   process.exit(2);
 }
@@ -367,8 +371,47 @@ function progress(steps) {
   for (const s of steps) info(s);
 }
 
+
+// getClient as v0.81.2 does it for an ADFS Hub (only with control.signIn): sign in through MSAL Go's flow (msal-go.js)
+// trusting SSL_CERT_FILE only, then EnsureProvidersRegistered lists the providers with the token. Any failure is the
+// one line the real binary prints: the token error itself is swallowed by errors.Errorf in EnsureProvidersRegistered.
+async function getClient(f, model) {
+  if (!control.signIn || f['identity-system'] !== 'adfs') return;
+  const env = model.properties.customCloudProfile.environment;
+  const sub = f['subscription-id'];
+  const fail = () => die(`failed to get client: Error listing registered providers for subscription ${sub}`);
+  let ca;
+  try {
+    ca = process.env.SSL_CERT_FILE ? fs.readFileSync(process.env.SSL_CERT_FILE, 'utf8') : undefined;
+  } catch {
+    ca = undefined;
+  }
+  const cert = f['auth-method'] === 'client_certificate';
+  let r;
+  try {
+    r = await msalGoAdfsSignIn({
+      activeDirectoryEndpoint: env.activeDirectoryEndpoint,
+      audience: env.serviceManagementEndpoint,
+      clientId: f['client-id'],
+      certPem: cert ? fs.readFileSync(f['certificate-path'], 'utf8') : undefined,
+      keyPem: cert ? fs.readFileSync(f['private-key-path'], 'utf8') : undefined,
+      secret: cert ? undefined : f['client-secret'],
+      ca,
+    });
+  } catch (e) {
+    record({ signIn: { error: String(e && e.message) } });
+    return fail();
+  }
+  recorded.signIn = { status: r.status, tokenEndpoint: r.tokenEndpoint, form: r.form };
+  if (!r.ok) return fail();
+  const url = `${env.resourceManagerEndpoint.replace(/\/?$/, '/')}subscriptions/${sub}/providers?api-version=2019-10-01`;
+  const res = await request(url, { headers: { authorization: `Bearer ${r.token}` }, ca }).catch(() => ({ status: 0 }));
+  if (res.status !== 200) return fail();
+  info('Registered providers listed');
+}
+
 // ------------------------------------------------------------------------------------------------ commands
-function main() {
+async function main() {
   const cmd = process.argv[2];
   if (!cmd || !COMMANDS[cmd]) {
     process.stderr.write(`Error: unknown command "${cmd || ''}" for "aks-engine-azurestack"\nRun 'aks-engine-azurestack --help' for usage.\n`);
@@ -420,6 +463,7 @@ function main() {
     const cloudFile = writeCloudProfile(model);
     model.properties.customCloudProfile.identitySystem = f['identity-system'];
     validateAuth(f);
+    await getClient(f, model);
     if (!model.properties.masterProfile.dnsPrefix && !f['dns-prefix']) die('apimodel: missing masterProfile.dnsPrefix and --dns-prefix was not specified');
     const out = f['output-directory'] || path.join('_output', model.properties.masterProfile.dnsPrefix);
     if (fs.existsSync(out) && !f['force-overwrite']) die(`Output directory already exists and forceOverwrite flag is not set: ${out}`);
@@ -449,10 +493,11 @@ function main() {
     if (!(f['new-node-count'] >= 1)) die('--new-node-count must be specified');
     checkEnvironment(model);
     const cloudFile = writeCloudProfile(model);
+    await getClient(f, model);
     const pools = model.properties.agentPoolProfiles;
     let pool = f['node-pool'];
     if (!pool) {
-      if (pools.length > 1) die('--node-pool is required if more than one pool is defined in the apimodel');
+      if (pools.length > 1) die('--node-pool is required if more than one agent pool is defined in the container service');
       pool = pools[0].name;
     }
     const p = pools.find((x) => x.name === pool);
@@ -474,10 +519,11 @@ function main() {
     if (!f['upgrade-version']) die('--upgrade-version must be specified');
     checkEnvironment(model);
     const cloudFile = writeCloudProfile(model);
+    await getClient(f, model);
     const cur = model.properties.orchestratorProfile.orchestratorVersion;
     const entry = VERSIONS.find((x) => x.v === cur);
     if (!f.force && (!entry || !entry.upgrades.includes(f['upgrade-version']))) {
-      die(`version ${f['upgrade-version']} is not supported for an upgrade from ${cur}`);
+      die(`upgrading from Kubernetes version ${cur} to version ${f['upgrade-version']} is not supported. To see a list of available upgrades, use 'aks-engine-azurestack get-versions --version ${cur}'`);
     }
     progress([`Upgrading cluster from ${cur} to ${f['upgrade-version']}`, 'Upgrading master nodes', 'Upgrading agent pools']);
     failIfAsked('upgrade');
@@ -504,5 +550,5 @@ function main() {
   }
 }
 
-if (require.main === module) main();
+if (require.main === module) void main();
 module.exports = { COMMANDS, GLOBAL, AUTH, parseFlags: (cmd, args) => parseFlags(cmd, args) };

@@ -15,6 +15,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as http from 'node:http';
+import { clientAuthError, OIDC_SCOPES, verifyAssertion } from '../client-assertion';
 import { startHttpServer, type TestServer } from '../servers';
 import type { ServerCert, TestCa } from '../tls';
 
@@ -65,6 +66,10 @@ export interface FakeHub {
   metadataOverride?: { status: number; body: string };
   /** Statuses to answer ARM listing requests with before the real answer (e.g. [429, 503]). */
   armFailures: number[];
+  /** Client credentials refused, in order, with the fake's reason (the IdP answers only its generic error). */
+  rejections: { clientId: string; why: string }[];
+  /** Client assertions accepted, in order (to inspect what a client sent). */
+  assertions: string[];
   /** Subscriptions the token may access. */
   subscriptions: Set<string>;
   close(): Promise<void>;
@@ -87,30 +92,6 @@ function json(res: http.ServerResponse, status: number, body: unknown, headers: 
   res.end(text);
 }
 
-function verifyAssertion(jwt: string, certPem: string, clientId: string, tokenUrl: string): string | undefined {
-  const [h, c, s] = jwt.split('.');
-  if (!h || !c || !s) return 'malformed assertion';
-  const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg: string; x5t?: string; 'x5t#S256'?: string };
-  const claims = JSON.parse(Buffer.from(c, 'base64url').toString()) as { aud: string; iss: string; sub: string; exp: number };
-  const cert = new crypto.X509Certificate(certPem);
-  const x5t = crypto.createHash('sha1').update(cert.raw).digest('base64url');
-  const x5t256 = crypto.createHash('sha256').update(cert.raw).digest('base64url');
-  if (header.x5t !== x5t && header['x5t#S256'] !== x5t256) return 'unknown certificate thumbprint';
-  const data = Buffer.from(`${h}.${c}`);
-  const sig = Buffer.from(s, 'base64url');
-  const ok =
-    header.alg === 'ES256'
-      ? crypto.verify('sha256', data, { key: cert.publicKey, dsaEncoding: 'ieee-p1363' }, sig)
-      : header.alg === 'PS256'
-        ? crypto.verify('sha256', data, { key: cert.publicKey, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, sig)
-        : crypto.verify('sha256', data, cert.publicKey, sig);
-  if (!ok) return 'bad signature';
-  if (claims.iss !== clientId || claims.sub !== clientId) return 'iss/sub mismatch';
-  if (claims.aud !== tokenUrl) return `aud ${claims.aud} is not ${tokenUrl}`;
-  if (claims.exp * 1000 < Date.now()) return 'expired';
-  return undefined;
-}
-
 /** Starts the fake Hub. */
 export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
   const region = opts.region ?? 'local';
@@ -128,6 +109,8 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     images: new Map<string, string[]>(),
     extensions: new Map<string, string[]>(),
     armFailures: [] as number[],
+    rejections: [] as { clientId: string; why: string }[],
+    assertions: [] as string[],
     subscriptions: new Set<string>(),
     metadataOverride: undefined as { status: number; body: string } | undefined,
   } as Partial<FakeHub> & { requests: RecordedRequest[]; tokens: string[] };
@@ -151,35 +134,45 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
           response_types_supported: ['code', 'id_token', 'token'],
           subject_types_supported: ['pairwise'],
           id_token_signing_alg_values_supported: ['RS256'],
+          token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic', 'private_key_jwt'],
+          token_endpoint_auth_signing_alg_values_supported: opts.identity === 'adfs' ? ['RS256'] : ['RS256', 'PS256', 'ES256'],
         });
       }
       const tokenPaths = opts.identity === 'adfs' ? ['/adfs/oauth2/token'] : [`/${tenantId}/oauth2/v2.0/token`];
       if (req.method === 'POST' && tokenPaths.includes(u.pathname) && form) {
         const tokenUrl = `${base}${u.pathname}`;
         const client = opts.clients[form.client_id ?? ''];
+        const refuse = (why: Parameters<typeof clientAuthError>[1]): void => {
+          hub.rejections!.push({ clientId: form.client_id ?? '', why });
+          const e = clientAuthError(opts.identity, why, form.client_id ?? '');
+          json(res, e.status, e.body);
+        };
         if (form.grant_type !== 'client_credentials') return json(res, 400, { error: 'unsupported_grant_type' });
-        if (!client) return json(res, 401, { error: 'invalid_client', error_description: `MSIS9607: unknown client ${form.client_id}` });
+        if (!client) return refuse('unknown client');
         if (form.client_secret !== undefined) {
-          if (client.secret === undefined || form.client_secret !== client.secret) {
-            return json(res, 401, { error: 'invalid_client', error_description: 'MSIS9622: Client authentication failed.' });
-          }
+          if (client.secret === undefined || form.client_secret !== client.secret) return refuse('bad secret');
         } else if (form.client_assertion !== undefined) {
           if (form.client_assertion_type !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') return json(res, 400, { error: 'invalid_request' });
-          const why = client.certificatePem ? verifyAssertion(form.client_assertion, client.certificatePem, form.client_id!, tokenUrl) : 'no certificate registered';
-          if (why) return json(res, 401, { error: 'invalid_client', error_description: `MSIS9614: ${why}` });
+          const why = client.certificatePem ? verifyAssertion(form.client_assertion, client.certificatePem, form.client_id!, tokenUrl, opts.identity) : 'no certificate registered';
+          if (why) return refuse(why);
+          hub.assertions!.push(form.client_assertion);
         } else return json(res, 401, { error: 'invalid_client', error_description: 'no client credential' });
+        let granted: string;
         if (form.scope !== undefined) {
           if (opts.identity === 'adfs' && opts.msis9605) {
             return json(res, 400, { error: 'invalid_client', error_description: 'MSIS9605: The client is not allowed to access the requested resource.' });
           }
-          if (!audiences.some((a) => form.scope === `${a}/.default`)) return json(res, 400, { error: 'invalid_scope', error_description: `unknown scope ${form.scope}` });
+          const resources = form.scope.split(' ').filter((x) => x && !OIDC_SCOPES.has(x));
+          if (resources.length !== 1 || !audiences.some((a) => resources[0] === `${a}/.default`)) return json(res, 400, { error: 'invalid_scope', error_description: `unknown scope ${form.scope}` });
+          granted = resources[0].replace(/\/\.default$/, '');
         } else if (form.resource !== undefined) {
           if (opts.identity !== 'adfs') return json(res, 400, { error: 'invalid_request', error_description: 'AADSTS901002: resource is not supported on v2.0' });
           if (!audiences.includes(form.resource)) return json(res, 400, { error: 'invalid_resource', error_description: `MSIS9602: unknown resource ${form.resource}` });
+          granted = form.resource;
         } else return json(res, 400, { error: 'invalid_request', error_description: 'scope or resource is required' });
         const token = `tok-${crypto.randomBytes(12).toString('hex')}`;
         hub.tokens.push(token);
-        hub.tokenAudiences!.set(token, (form.resource ?? form.scope!.replace(/\/\.default$/, '')));
+        hub.tokenAudiences!.set(token, granted);
         return json(res, 200, { access_token: token, token_type: 'bearer', expires_in: 3600 });
       }
       json(res, 404, { error: 'not_found', error_description: `${req.method} ${u.pathname}` });
@@ -217,6 +210,11 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
       }
       const fail = hub.armFailures!.shift();
       if (fail) return json(res, fail, { error: { code: fail === 429 ? 'TooManyRequests' : 'InternalServerError', message: 'try again' } }, fail === 429 ? { 'retry-after': '1' } : {});
+      // the resource providers list aks-engine reads first (EnsureProvidersRegistered) with the token it got
+      if (req.method === 'GET' && /^\/subscriptions\/[^/]+\/providers$/i.test(u.pathname)) {
+        const ns = ['Microsoft.Compute', 'Microsoft.Network', 'Microsoft.Storage', 'Microsoft.KeyVault'];
+        return json(res, 200, { value: ns.map((n) => ({ id: `${u.pathname}/${n}`, namespace: n, registrationState: 'Registered' })) });
+      }
       const img = /^\/subscriptions\/[^/]+\/providers\/Microsoft\.Compute\/locations\/([^/]+)\/publishers\/([^/]+)\/artifacttypes\/vmimage\/offers\/([^/]+)\/skus\/([^/]+)\/versions$/i.exec(u.pathname);
       if (req.method === 'GET' && img) {
         const versions = hub.images!.get(`${img[2]}:${img[3]}:${img[4]}`.toLowerCase());

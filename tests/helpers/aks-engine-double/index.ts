@@ -6,13 +6,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export interface DoubleControl {
+  /** command → the error it returns (printed as cobra does: `Error: <message>` + the command's usage, exit 1). */
   fail?: Record<string, string>;
+  /** command → a Go panic message (`panic: <message>` + goroutine trace on stderr, exit 2). */
+  panic?: Record<string, string>;
   hang?: string[];
   ansi?: boolean;
   version?: string;
   versions?: { v: string; upgrades: string[]; create: boolean }[];
   image?: { publisher?: string; offer?: string; sku2204?: string; sku2004?: string; version?: string };
   noOutput?: boolean;
+  /** deploy/scale/upgrade sign in to the apimodel's ADFS as the real binary does (MSAL Go's requests, msal-go.js). */
+  signIn?: boolean;
 }
 
 export interface DoubleCall {
@@ -25,6 +30,8 @@ export interface DoubleCall {
   error?: string;
   cloudFile?: string;
   hung?: boolean;
+  /** The sign-in (control.signIn): the token endpoint's status and the form sent. */
+  signIn?: { status?: number; tokenEndpoint?: string; form?: string; error?: string };
   /** Content of SSL_CERT_FILE as the double saw it. */
   sslCertFile?: string;
 }
