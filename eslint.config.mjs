@@ -9,6 +9,7 @@ const nodeGlobals = {
   __dirname: 'readonly', __filename: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly',
   clearInterval: 'readonly', setImmediate: 'readonly', URL: 'readonly', TextDecoder: 'readonly', TextEncoder: 'readonly',
   AbortController: 'readonly', fetch: 'readonly', structuredClone: 'readonly', queueMicrotask: 'readonly', globalThis: 'readonly',
+  URLSearchParams: 'readonly', TextDecoderStream: 'readonly', performance: 'readonly',
 };
 
 export default tseslint.config(

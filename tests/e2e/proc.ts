@@ -10,14 +10,14 @@ export function descendants(pid: number, root = '/proc'): number[] {
   const queue = [pid];
   while (queue.length) {
     const p = queue.shift()!;
-    let tasks: string[] = [];
+    let tasks: string[];
     try {
       tasks = fs.readdirSync(`${root}/${p}/task`);
     } catch {
       continue;
     }
     for (const t of tasks) {
-      let text = '';
+      let text: string;
       try {
         text = fs.readFileSync(`${root}/${p}/task/${t}/children`, 'utf8');
       } catch {
