@@ -8,8 +8,8 @@
  * in the standalone HTML file.
  */
 export function installKeyboard(doc: Document): void {
-  const root = doc.querySelector('.shr');
-  if (!root) return;
+  // delegated to the document: the results tab replaces the page's content when the build changes
+  const root = doc;
   const lanes = (): HTMLElement[] => Array.prototype.slice.call(root.querySelectorAll('.shr-lane'));
   const barsOf = (lane: Element): HTMLElement[] => Array.prototype.slice.call(lane.querySelectorAll('.shr-bar'));
   root.addEventListener('focusin', (ev: Event) => {

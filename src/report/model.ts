@@ -7,6 +7,9 @@ import type { ReleaseRecord, ReleaseResult, SiteRecord, SiteStatus, StepName, St
 import type { SiteState } from '../helm-release/state';
 import type { TrafficSiteState, TrafficState } from '../traffic/api';
 
+/** The ADO run attachment type of release records (helm release: `##vso[task.addattachment type=…]`). */
+export const RELEASE_RECORD_ATTACHMENT_TYPE = 'stackhub-ha.release-record';
+
 /** Schema id of a backup list document (the Mongo capability's `stackhub-ha.backup-list` attachment). */
 export const BACKUP_LIST_SCHEMA = 'stackhub-ha/mongo-backup-list';
 /** The ADO run attachment type of backup lists. */
