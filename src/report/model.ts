@@ -241,7 +241,8 @@ export function buildReport(records: readonly ReleaseRecord[], lists: readonly B
     if (needsOperator) operator.push({ site: n, why: e.rollback?.detail ?? e.error ?? 'its rollback failed' });
     const backupId = e.backupId ?? r.backups?.[n];
     const backup = backupId ? findBackup(lists, n, backupId) : undefined;
-    const upgradeAt = (e.steps ?? []).find((s) => s.name === 'upgrade' || s.name === 'drain')?.startedAt ?? e.startedAt;
+    // the site's data starts to change with its drain (or its upgrade): a site that was never upgraded has no RPO
+    const upgradeAt = (e.steps ?? []).find((s) => s.name === 'upgrade' || s.name === 'drain')?.startedAt ?? (e.changed ? e.startedAt : undefined);
     const rpoMs = backup && upgradeAt ? Date.parse(upgradeAt) - Date.parse(backup.time) : undefined;
     const rb = e.rollback && e.rollback.action !== 'none' ? `${e.rollback.action}${e.rollback.toRevision !== undefined ? ` to rev ${e.rollback.toRevision}` : ''}: ${e.rollback.ok ? 'ok' : 'FAILED'}${e.rollback.detail ? ` (${e.rollback.detail})` : ''}` : undefined;
     return {

@@ -35,7 +35,7 @@ function barHtml(lane: LaneModel, b: BarModel, i: number): string {
 
 function laneHtml(l: LaneModel): string {
   const traffic = l.trafficBefore || l.trafficAfter ? `${l.trafficBefore ?? '—'} → ${l.trafficAfter ?? '—'}` : undefined;
-  const rpo = l.rpoMs !== undefined ? formatDuration(l.rpoMs) : l.backupId ? 'unknown (no backup list attached)' : undefined;
+  const rpo = l.rpoMs !== undefined ? formatDuration(l.rpoMs) : !l.backupId ? undefined : l.backupTime ? 'n/a (the site was not upgraded)' : 'unknown (no backup list attached)';
   const steps = l.bars.map((b) => `${b.label} ${b.outcome === 'ok' ? 'ok' : 'failed'}`).join(', ');
   const aria = `site ${l.site}: ${l.needsOperator ? 'NEEDS AN OPERATOR, ' : ''}${l.status}; helm ${l.before} → ${l.after}${traffic ? `; GSLB ${traffic}` : ''}${l.backupId ? `; backup ${l.backupId}, RPO ${rpo}` : ''}; ${l.bars.length ? `steps: ${steps}` : 'no step timings'}`;
   return [

@@ -7,18 +7,14 @@
  */
 import * as SDK from 'azure-devops-extension-sdk';
 import { getClient, type IVssRestClientOptions } from 'azure-devops-extension-api/Common';
-import { BuildRestClient, type Attachment, type Build, type IBuildPageDataService } from 'azure-devops-extension-api/Build';
+import { BuildRestClient, type Build, type IBuildPageDataService } from 'azure-devops-extension-api/Build';
 import { installKeyboard } from '../report/keyboard';
+import { ATTACHMENTS_API_VERSION, attachmentIds } from './attachments';
 import { BACKUP_LIST_ATTACHMENT_TYPE, RELEASE_RECORD_ATTACHMENT_TYPE, buildReport, isBackupList, isReleaseRecord, type BackupList } from '../report/model';
 import { renderMessage, renderReport } from '../report/render';
 import { REPORT_CSS } from '../report/styles';
 import type { ReleaseRecord } from '../helm-release/record';
 
-/**
- * The Build attachments API version asked for: the newest that Azure DevOps Server 2020/2022 also serve (the
- * client's own default, 7.2-preview, is refused by Server 2022).
- */
-export const ATTACHMENTS_API_VERSION = '6.0-preview.2';
 const BUILD_PAGE_DATA_SERVICE = 'ms.vss-build-web.build-page-data-service';
 
 type RequestParams = Parameters<BuildRestClient['beginRequest']>[0];
@@ -31,13 +27,6 @@ class AttachmentsClient extends BuildRestClient {
   override beginRequest<T>(params: RequestParams): Promise<T> {
     return super.beginRequest<T>({ ...params, apiVersion: ATTACHMENTS_API_VERSION });
   }
-}
-
-/** timelineId and recordId of an attachment, from its `_links.self.href` (the list holds no other trace of them). */
-export function attachmentIds(a: Attachment): { timelineId: string; recordId: string } | undefined {
-  const href: unknown = a._links?.self?.href;
-  const m = typeof href === 'string' ? /\/builds\/\d+\/([0-9a-f-]{36})\/([0-9a-f-]{36})\/attachments\//i.exec(href) : null;
-  return m ? { timelineId: m[1], recordId: m[2] } : undefined;
 }
 
 async function readAll(client: AttachmentsClient, project: string, buildId: number, type: string, problems: string[]): Promise<unknown[]> {
