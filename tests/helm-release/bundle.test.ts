@@ -80,6 +80,9 @@ describe('helm-release bundles (ADO task, GitHub Action, CLI)', function () {
         assert.ok(att, 'release record attached');
         assert.equal(JSON.parse(att!.content ?? '{}').sites.east.steps.map((st: { name: string }) => st.name).join(','), 'preflight,upgrade,verify');
         assert.match(summary, /```mermaid\ngantt\n/);
+        // the release page next to the record: its path is the reportFile output
+        assert.equal(up.variables.get('reportFile')?.value, path.join(art, 'upgrade-east.html'));
+        assert.match(fs.readFileSync(path.join(art, 'upgrade-east.html'), 'utf8'), /<li class="shr-lane"[^>]* data-site="east" data-status="succeeded"/);
         assert.ok(up.secrets.includes(api.token), 'the token is registered with the agent as a secret');
         assert.ok(!up.secrets.includes('apiVersion: v1'), 'ordinary kubeconfig lines are not');
         // (task-lib itself debug-logs endpoint parameters, which the agent masks as it knows them as secrets)
