@@ -41,7 +41,7 @@ html,body{margin:0;padding:0}
 .shr .shr-facts dd{margin:0;color:var(--shr-fg)}
 .shr .shr-track{position:relative;height:30px;border-top:1px dashed var(--shr-line);border-bottom:1px dashed var(--shr-line);margin:4px 0}
 .shr .shr-bar{position:absolute;top:3px;height:24px;min-width:6px;box-sizing:border-box;border-radius:3px;padding:0 4px;overflow:hidden;white-space:nowrap;
-font-size:12px;line-height:24px;color:var(--shr-bar-fg);cursor:default;border:1px solid transparent}
+font-size:12px;line-height:22px;color:var(--shr-bar-fg);cursor:default;border:1px solid var(--shr-panel)}
 .shr .shr-bar[data-tone="ok"]{background:var(--shr-ok)}
 .shr .shr-bar[data-tone="failed"]{background:var(--shr-failed)}
 .shr .shr-bar[data-tone="rollback-ok"]{background:var(--shr-rb)}
