@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CAPABILITIES } from '../src/capabilities';
 import { bundleAction, bundleCli, bundleTask } from './bundle';
+import { bundleWeb, webWeight, WEB_DIR } from './bundle-web';
 import { ROOT } from './manifests';
 
 interface PkgJson {
@@ -68,6 +69,10 @@ export async function build(opts: { actions?: boolean; only?: string } = {}): Pr
   }
   if (opts.actions !== false) for (const dir of entries.map((e) => e.action.dir)) console.log(`action  ${path.relative(ROOT, await bundleAction(dir))}`);
   console.log(`cli     ${path.relative(ROOT, await bundleCli())}`);
+  if (!opts.only) {
+    await bundleWeb();
+    for (const w of webWeight()) console.log(`web     ${WEB_DIR}/${w.file} (${w.gzip} B gzipped)`);
+  }
 }
 
 if (require.main === module) {

@@ -282,6 +282,18 @@ export function renderOverview(root: string = ROOT): string {
   );
   L.push(...hubConnectionChoice());
   L.push(
+    '## The Multi-site release tab',
+    '',
+    'A run that used `StackHubHelmRelease@1` gets a **Multi-site release** tab: one lane per site with its steps (preflight, ' +
+      'backup, drain, upgrade, verify, restore traffic, rollback) as bars with durations and outcome colours, the GSLB state ' +
+      'before and after, helm revisions before and after, each site\'s pre-release backup and its RPO, and a banner when a site ' +
+      'NEEDS AN OPERATOR. The tab reads only the run\'s own attachments (`stackhub-ha.release-record`, written by the release ' +
+      'task, and `stackhub-ha.backup-list`, written by the Mongo backup task) through your collection\'s Build REST API ' +
+      '(extension scope `vso.build`, read only); it loads nothing from anywhere else. The same page is written by every ' +
+      'release run as one self-contained HTML file (the `reportFile` output).',
+    '',
+  );
+  L.push(
     'Agents: the tasks run on the Node 20 and Node 24 handlers and need agent 3.232.1 or later, so a disconnected agent never has to self-update.',
     '',
   );

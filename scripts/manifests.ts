@@ -10,6 +10,7 @@ import { onChannel, type InputDef } from '../src/platform/inputs';
 import { groupVisibleRule, visibleRuleOf } from '../src/platform/visibility';
 import { AZURE_STACK_HUB_ENDPOINT_TYPE } from '../src/platform/types';
 import { HUB_CONNECTION_FIELDS as F } from '../src/shared/azure-stack/hub-connection';
+import { TAB_URI, WEB_DIR } from './bundle-web';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const MINIMUM_AGENT_VERSION = '3.232.1';
@@ -219,6 +220,21 @@ export function hubEndpointContribution(): Record<string, unknown> {
   };
 }
 
+/**
+ * The "Multi-site release" tab of a run's results (src/web/results-tab.ts): shown for runs that used the helm
+ * release task.
+ */
+export function resultsTabContribution(): Record<string, unknown> {
+  const release = CAPABILITIES.find((e) => e.capability.name === 'helm-release')!;
+  return {
+    id: 'release-results-tab',
+    type: 'ms.vss-build-web.build-results-tab',
+    description: 'Multi-site release: every site\'s steps, helm revisions, GSLB state and backups, from the run\'s release records',
+    targets: ['ms.vss-build-web.build-results-view'],
+    properties: { name: 'Multi-site release', uri: TAB_URI, supportsTasks: [release.task.id] },
+  };
+}
+
 /** vss-extension.json. */
 export function vssExtension(): Record<string, unknown> {
   return {
@@ -233,7 +249,9 @@ export function vssExtension(): Record<string, unknown> {
     targets: [{ id: 'Microsoft.VisualStudio.Services.Cloud' }, { id: 'Microsoft.TeamFoundation.Server', version: '[19.0,)' }],
     icons: { default: 'images/extension-icon.png' },
     content: { details: { path: 'docs/overview.md' } },
-    files: CAPABILITIES.map((e) => ({ path: `tasks/${e.task.folder}` })),
+    // the results tab's page reads the run through the Build REST API with the user's token: read-only build scope
+    scopes: ['vso.build'],
+    files: [...CAPABILITIES.map((e) => ({ path: `tasks/${e.task.folder}` })), { path: WEB_DIR, addressable: true }],
     contributions: [
       ...CAPABILITIES.map((e) => ({
         id: `${e.capability.name}-task`,
@@ -242,6 +260,7 @@ export function vssExtension(): Record<string, unknown> {
         properties: { name: `tasks/${e.task.folder}` },
       })),
       hubEndpointContribution(),
+      resultsTabContribution(),
     ],
   };
 }

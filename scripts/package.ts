@@ -24,6 +24,7 @@ import { SIG_FILE, SUMS_FILE, writeKit, type KitToolSource } from '../src/shared
 import { keyFingerprint, loadPrivateKey } from '../src/shared/signing';
 import { build, installClosure } from './build';
 import { ACTION_DIRS, TASK_FOLDERS, bundleAction, bundleCli, bundleTask } from './bundle';
+import { WEB_DIR, WEB_FILES, bundleWeb } from './bundle-web';
 import { writeIcons } from './make-icons';
 import { ROOT, pkg } from './manifests';
 
@@ -100,11 +101,12 @@ export async function ensureBundles(): Promise<void> {
     if (!fs.existsSync(path.join(ROOT, 'actions', dir, 'dist', 'index.js'))) await bundleAction(dir);
   }
   if (!fs.existsSync(path.join(ROOT, CLI_BUNDLE))) await bundleCli();
+  if (WEB_FILES.some((f) => !fs.existsSync(path.join(ROOT, WEB_DIR, f)))) await bundleWeb();
 }
 
 /**
- * Stages the extension in `<workDir>/vsix`: vss-extension.json, images/, docs/overview.md and, per task folder,
- * only task.json, icon.png, dist/ and node_modules/. Returns the staging root.
+ * Stages the extension in `<workDir>/vsix`: vss-extension.json, images/, docs/overview.md, the results tab's page
+ * (dist/web/) and, per task folder, only task.json, icon.png, dist/ and node_modules/. Returns the staging root.
  */
 export function stageExtension(opts: PackageDirs = {}): string {
   const { workDir } = defaults(opts);
@@ -119,6 +121,7 @@ export function stageExtension(opts: PackageDirs = {}): string {
   copy('vss-extension.json', 'run `npm run manifests`');
   copy('images', 'run `tsx scripts/make-icons.ts`');
   copy('docs/overview.md', 'run `npm run docs`');
+  for (const f of WEB_FILES) copy(`${WEB_DIR}/${f}`, 'run `npm run build`');
   for (const folder of TASK_FOLDERS) {
     copy(`tasks/${folder}/task.json`, 'run `npm run manifests`');
     copy(`tasks/${folder}/icon.png`, 'run `tsx scripts/make-icons.ts`');
@@ -225,7 +228,7 @@ export async function listZipEntries(file: string): Promise<string[]> {
 /** What a .vsix must hold; returns the missing entries (empty when complete). */
 export function missingVsixEntries(entries: readonly string[]): string[] {
   const have = new Set(entries);
-  const need = ['extension.vsixmanifest', 'images/extension-icon.png', 'docs/overview.md'];
+  const need = ['extension.vsixmanifest', 'images/extension-icon.png', 'docs/overview.md', ...WEB_FILES.map((f) => `${WEB_DIR}/${f}`)];
   for (const f of TASK_FOLDERS) {
     need.push(
       `tasks/${f}/task.json`,

@@ -4,8 +4,10 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-# openssl: throwaway CAs for the HTTPS tests; git: the contract tests; bind9 + bind9-dnsutils: RFC 2136 tests.
-DEB_PACKAGES="openssl git ca-certificates bind9 bind9-dnsutils"
+# openssl: throwaway CAs for the HTTPS tests; git: the contract tests; bind9 + bind9-dnsutils: RFC 2136 tests;
+# chromium (+ fonts-liberation, only a recommendation of chromium): the release page's browser tests (tests/report),
+# driven by playwright-core, which never downloads a browser of its own.
+DEB_PACKAGES="openssl git ca-certificates bind9 bind9-dnsutils chromium fonts-liberation"
 missing=""
 for p in $DEB_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -18,6 +18,7 @@ import { helmReleaseGroups, helmReleaseInputs, helmReleaseOutputs, parseHelmRele
 import { RECORD_ATTACHMENT_TYPE, RECORD_SCHEMA, RECORD_VERSION, overallResult, sitesNeedingRollback, type ReleaseRecord, type ReleaseResult } from './record';
 import { ganttReport, headerReport, preflightReport, siteTable } from './report';
 import { parseTrafficCoupling } from './traffic';
+import { writeReportFile } from './report-file';
 
 /** The task editor's groups of the release's inputs (src/capabilities.ts). */
 export { helmReleaseGroups };
@@ -27,6 +28,8 @@ export interface HelmReleaseOutputs {
   result: ReleaseResult;
   record: ReleaseRecord;
   recordFile: string;
+  /** The release page: a self-contained HTML file next to the record (src/report/page.ts). */
+  reportFile: string;
   rollbackSites: string[];
 }
 
@@ -164,13 +167,15 @@ async function runRelease(inputs: HelmReleaseInputs, ctx: RunContext, deps: Helm
     record.result = result ?? overallResult(record);
     await engine.persist();
     ctx.platform.attach?.(RECORD_ATTACHMENT_TYPE, path.basename(inputs.recordPath, '.json'), inputs.recordPath);
-    headerReport(summary, record, [...notes, ...extra, `Record: \`${inputs.recordPath}\``]);
+    const reportFile = writeReportFile(record, inputs.recordPath);
+    log.info(`release page: ${reportFile}`);
+    headerReport(summary, record, [...notes, ...extra, `Record: \`${inputs.recordPath}\` · release page: \`${reportFile}\``]);
     siteTable(summary, record, inputs.command === 'run' || inputs.command === 'preflight' ? sites : record.siteOrder);
     ganttReport(summary, record, inputs.command === 'run' || inputs.command === 'preflight' ? sites : record.siteOrder);
     if (engine.diffs.size || inputs.command === 'preflight' || record.result === 'preflight-failed' || record.result === 'dry-run') {
       preflightReport(summary, record, sites, engine.diffs);
     }
-    const outputs: HelmReleaseOutputs = { result: record.result, record, recordFile: inputs.recordPath, rollbackSites: sitesNeedingRollback(record) };
+    const outputs: HelmReleaseOutputs = { result: record.result, record, recordFile: inputs.recordPath, reportFile, rollbackSites: sitesNeedingRollback(record) };
     if (failure !== undefined) {
       const err = new PreconditionError(failure);
       (err as StackHubError).outputs = { ...outputs };

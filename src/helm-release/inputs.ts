@@ -241,6 +241,7 @@ export const helmReleaseOutputs: readonly OutputDef[] = [
   { name: 'result', description: 'pending, dry-run, preflight-failed, succeeded, unchanged, failed, rolled-back or rollback-failed.' },
   { name: 'record', description: 'The release record (JSON) after this step.' },
   { name: 'recordFile', description: 'Path of the release record written by this step (publish it as an artifact for later stages).' },
+  { name: 'reportFile', description: 'Path of the release page written next to the record: one self-contained HTML file (no network, light and dark) with a lane per site, its steps, helm revisions, GSLB state and backups. The GitHub workflows upload it as an artifact.' },
   { name: 'rollbackSites', description: 'JSON list of the sites this release changed that are not rolled back (the sites a rollback stage must run on).' },
 ];
 

@@ -14,6 +14,7 @@ import type { TrafficState } from '../traffic/api';
 import { InputError } from '../shared/errors';
 import type { ChartSourceKind } from './chart';
 import type { SiteState } from './state';
+import { RELEASE_RECORD_ATTACHMENT_TYPE } from '../report/model';
 import schema from './record.schema.json';
 
 /** Schema id of the record. */
@@ -25,7 +26,7 @@ export const RECORD_SCHEMA = 'stackhub-ha/helm-release-record';
 export const RECORD_VERSION = 2;
 
 /** The ADO run attachment type of release records (for the extension's release results tab). */
-export const RECORD_ATTACHMENT_TYPE = 'stackhub-ha.release-record';
+export const RECORD_ATTACHMENT_TYPE = RELEASE_RECORD_ATTACHMENT_TYPE;
 
 /** The steps of a site's release, in order; `rollback` only when it was rolled back. */
 export const STEP_NAMES = ['preflight', 'backup', 'drain', 'upgrade', 'verify', 'restore-traffic', 'rollback'] as const;

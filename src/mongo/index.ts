@@ -11,6 +11,7 @@ import { netOf } from '../shared/net';
 import { guardSameHub, openStorage } from '../shared/storage';
 import { mongoInputs, mongoOutputs, parseMongoInputs, type MongoInputs } from './inputs';
 import { backup, drill, listBackups, prune, restore } from './ops';
+import { attachBackupList } from './backup-list';
 
 /** Outputs of Mongo backup (each command sets its own subset). */
 export interface MongoOutputs {
@@ -46,7 +47,7 @@ export const mongoBackup: Capability<MongoInputs, MongoOutputs> = {
     }),
   }),
   async run(inputs, ctx) {
-    const { log, summary } = ctx;
+    const { platform, log, summary } = ctx;
     guardSameHub(inputs.storage, inputs.siteDef ?? { name: inputs.site }, log);
     if (!inputs.siteDef && inputs.storage.target.kind !== 'filesystem') {
       log.warning('no sitesFile: the same-Hub guard cannot check the storage host against the site\'s Hub domain and IP ranges');
@@ -59,6 +60,9 @@ export const mongoBackup: Capability<MongoInputs, MongoOutputs> = {
       switch (inputs.command) {
         case 'backup': {
           const r = await backup(inputs, store, ctx);
+          attachBackupList(platform, inputs.site, 'backup', [
+            { id: r.backupId, time: r.manifest.completedAt, sizeBytes: r.sizeBytes, scope: r.manifest.data.scope, database: r.manifest.data.database, encrypted: r.manifest.encryption.format === 'age', signed: !!r.manifest.signature, status: 'complete', location: r.location },
+          ]);
           return { backupId: r.backupId, location: r.location, sizeBytes: r.sizeBytes, sha256: r.sha256, durationSeconds: r.durationSeconds };
         }
         case 'restore':
@@ -72,6 +76,7 @@ export const mongoBackup: Capability<MongoInputs, MongoOutputs> = {
             rows.map((r) => [r.id, r.time, r.sizeBytes, r.scope, r.database ?? '', r.encrypted ? 'yes' : 'NO', r.signed ? 'yes' : 'no', r.status]),
           );
           log.info(`${rows.length} backup(s) of site ${inputs.site} in ${store.location(inputs.site)}`);
+          attachBackupList(platform, inputs.site, 'list', rows);
           return { backups: rows };
         }
         case 'prune': {

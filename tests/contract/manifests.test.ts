@@ -269,9 +269,10 @@ describe('contract: manifests', function () {
       ext = JSON.parse(fs.readFileSync(path.join(repoRoot, 'vss-extension.json'), 'utf8'));
     });
 
-    it('lists every task folder under tasks/ in files and contributions, and nothing else', function () {
+    it('lists every task folder under tasks/ (and the results tab\'s dist/web) in files, the task folders in contributions, and nothing else', function () {
       const folders = subdirs('tasks').map((f) => `tasks/${f}`);
-      assert.deepStrictEqual(sorted((ext.files ?? []).map((f) => f.path.replace(/\/+$/, ''))), folders, 'vss-extension.json files differ from the folders under tasks/: run `npm run manifests`');
+      assert.deepStrictEqual(sorted((ext.files ?? []).map((f) => f.path.replace(/\/+$/, ''))), sorted([...folders, 'dist/web']), 'vss-extension.json files differ from the folders under tasks/ and dist/web: run `npm run manifests`');
+      assert.deepStrictEqual((ext.files ?? []).filter((f) => (f as { addressable?: boolean }).addressable).map((f) => f.path), ['dist/web'], 'only the tab\'s page is addressable');
       const taskContribs = (ext.contributions ?? []).filter((c) => c.type === 'ms.vss-distributed-task.task');
       assert.deepStrictEqual(sorted(taskContribs.map((c) => (c.properties?.name ?? '').replace(/\/+$/, ''))), folders, 'vss-extension.json task contributions differ from the folders under tasks/: run `npm run manifests`');
     });
@@ -281,6 +282,7 @@ describe('contract: manifests', function () {
       const hint: Record<string, string> = {
         'images/extension-icon.png': 'run `tsx scripts/make-icons.ts`',
         'docs/overview.md': 'run `npm run docs`',
+        'dist/web': 'run `npm run build` (scripts/bundle-web.ts)',
       };
       for (const r of refs) assert.ok(fs.existsSync(path.join(repoRoot, r)), `vss-extension.json references ${r}, which does not exist: ${hint[r] ?? 'run `npm run manifests`'}`);
     });

@@ -24,6 +24,31 @@ import {
   stageExtension,
   tfxWarnings,
 } from '../../scripts/package';
+import { TAB_URI, WEB_DIR, WEB_FILES } from '../../scripts/bundle-web';
+import yauzl from 'yauzl';
+
+/** The bytes of one entry of a zip. */
+function readZipEntry(file: string, name: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(file, { lazyEntries: true, autoClose: true }, (err, zip) => {
+      if (err || !zip) return reject(err ?? new Error(`cannot open ${file}`));
+      zip.on('entry', (e: yauzl.Entry) => {
+        if (e.fileName !== name) return zip.readEntry();
+        zip.openReadStream(e, (er, rs) => {
+          if (er || !rs) return reject(er ?? new Error(`cannot read ${name}`));
+          const parts: Buffer[] = [];
+          rs.on('data', (d: Buffer) => parts.push(d));
+          rs.on('end', () => {
+            zip.close();
+            resolve(Buffer.concat(parts));
+          });
+        });
+      });
+      zip.on('end', () => reject(new Error(`${file} has no ${name}`)));
+      zip.readEntry();
+    });
+  });
+}
 
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 const quiet = (): void => undefined;
@@ -87,6 +112,29 @@ describe('contract: packaging (tfx .vsix and air-gap kit)', function () {
       assert.ok(!v.entries.includes(`tasks/${f}/index.ts`), `the .vsix carries the task's TypeScript source tasks/${f}/index.ts`);
     }
     vsixFile = v.file;
+
+    // the release results tab: its page and script, addressable, named by the contribution, nothing fetched from outside
+    for (const f of WEB_FILES) assert.ok(v.entries.includes(`${WEB_DIR}/${f}`), `the .vsix lacks ${WEB_DIR}/${f}`);
+    const manifest = JSON.parse((await readZipEntry(v.file, 'extension.vsomanifest')).toString('utf8')) as {
+      contributions: { id: string; type: string; targets: string[]; properties: Record<string, unknown> }[];
+      scopes?: string[];
+    };
+    const tab = manifest.contributions.find((c) => c.type === 'ms.vss-build-web.build-results-tab');
+    assert.ok(tab, 'no build results tab contribution in the packaged manifest');
+    assert.deepStrictEqual(tab.targets, ['ms.vss-build-web.build-results-view']);
+    assert.strictEqual(tab.properties.uri, TAB_URI);
+    assert.ok(v.entries.includes(String(tab.properties.uri)), `the tab's uri ${String(tab.properties.uri)} is not in the .vsix`);
+    assert.deepStrictEqual(manifest.scopes, ['vso.build']);
+    const vsixmanifest = (await readZipEntry(v.file, 'extension.vsixmanifest')).toString('utf8');
+    for (const f of WEB_FILES) assert.ok(vsixmanifest.includes(`<Asset Type="${WEB_DIR}/${f}" d:Source="File" Path="${WEB_DIR}/${f}" Addressable="true"/>`), `${f} is not an addressable asset`);
+    const html = (await readZipEntry(v.file, `${WEB_DIR}/results-tab.html`)).toString('utf8');
+    const js = (await readZipEntry(v.file, `${WEB_DIR}/results-tab.js`)).toString('utf8');
+    assert.match(html, /<script src="results-tab\.js"><\/script>/);
+    assert.deepStrictEqual(html.match(/\b(?:src|href)="[^"]*"/g), ['src="results-tab.js"'], 'the page loads only its own script');
+    assert.deepStrictEqual(js.match(/\bhttps?:\/\/[^\s"'`)]+/g) ?? [], [], 'the tab script names no host');
+    assert.doesNotMatch(js, /@font-face|@import|fonts\.googleapis|cdn\./i);
+    assert.match(js, /stackhub-ha\.release-record/);
+    assert.match(js, /stackhub-ha\.backup-list/);
   });
 
   it("tfx's task.json warnings are caught (a friendlyName over 40 characters)", async function () {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as vm from 'node:vm';
 import YAML from 'yaml';
 import { listFiles, requireBuilt, runAdoTask, runCli, runGitHubAction, runtimes } from '../helpers/harness';
 import { startFakeKubeApi, type FakeKubeApi } from '../helpers/helm-double/kube-api';
@@ -81,6 +82,9 @@ describe('helm-release bundles (ADO task, GitHub Action, CLI)', function () {
         assert.ok(att, 'release record attached');
         assert.equal(JSON.parse(att!.content ?? '{}').sites.east.steps.map((st: { name: string }) => st.name).join(','), 'preflight,upgrade,verify');
         assert.match(summary, /```mermaid\ngantt\n/);
+        // the release page next to the record: its path is the reportFile output
+        assert.equal(up.variables.get('reportFile')?.value, path.join(art, 'upgrade-east.html'));
+        assert.match(fs.readFileSync(path.join(art, 'upgrade-east.html'), 'utf8'), /<li class="shr-lane"[^>]* data-site="east" data-status="succeeded"/);
         assert.ok(up.secrets.includes(api.token), 'the token is registered with the agent as a secret');
         assert.ok(!up.secrets.includes('apiVersion: v1'), 'ordinary kubeconfig lines are not');
         // (task-lib itself debug-logs endpoint parameters, which the agent masks as it knows them as secrets)
@@ -119,6 +123,7 @@ describe('helm-release bundles (ADO task, GitHub Action, CLI)', function () {
         assert.equal(rec.sites.east.rollback.action, 'rollback');
         assert.match(r.summary, /## Stack Hub helm multi-site release/);
         assert.match(r.summary, /\| west \| rev 1 \(1\.2\.0\) → rev 3 \(1\.2\.0\) \|/);
+        assert.match(fs.readFileSync(r.outputs.get('reportFile')!, 'utf8'), /data-site="west" data-status="rolled-back"/);
         assert.deepEqual(w.deployed(), { east: '1.2.0', west: '1.2.0' });
       });
 
@@ -130,6 +135,14 @@ describe('helm-release bundles (ADO task, GitHub Action, CLI)', function () {
         const first = await runCli(['release', 'run', '--config', cfg, '--outputs-file', out], { node: rt.path, env: w.env });
         assert.equal(first.exitCode, 0, first.stderr);
         assert.match(first.stdout, /\| east \| not installed → rev 1 \(1\.2\.0\) \|/);
+        // the CLI prints where the release page is; the page's inline script compiles as the bundle wrote it
+        const page = /release page: (\S+\.html)/.exec(first.stderr)?.[1];
+        assert.ok(page && fs.existsSync(page), first.stderr);
+        assert.match(first.stderr, new RegExp(`output reportFile=${page.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+        const html = fs.readFileSync(page, 'utf8');
+        const script = /<script>([\s\S]*)<\/script>/.exec(html)![1];
+        assert.doesNotThrow(() => new vm.Script(script), 'the keyboard script of the CLI bundle');
+        assert.match(script, /shr-lane/);
         assert.equal(JSON.parse(fs.readFileSync(out, 'utf8')).result, 'succeeded');
         const again = await runCli(['release', 'run', '--config', cfg, '--outputs-file', out], { node: rt.path, env: w.env });
         assert.equal(again.exitCode, 0, again.stderr);

@@ -130,6 +130,13 @@ describe('mongo-backup bundles (ADO task, GitHub Action, CLI)', function () {
     assert.equal(b.result, 'Succeeded', b.stdout + b.stderr);
     assert.match(b.variables.get('location')?.value ?? '', /^s3:\/\/backups\/ado\/ratings\/\d{8}T\d{6}Z-[0-9a-f]{8} \(http:\/\/127\.0\.0\.1:\d+\)$/);
     assert.ok(b.secrets.includes(w.uri()));
+    // the backup is attached as a backup list for the release results tab (its id and completion time give the RPO)
+    const att = b.attachments.find((a) => a.type === 'stackhub-ha.backup-list');
+    assert.ok(att, `backup list attached; attachments: ${b.attachments.map((a) => a.type).join(', ')}`);
+    const list = JSON.parse(att!.content ?? '{}') as { schema: string; site: string; command: string; backups: { id: string; time: string; status: string }[] };
+    assert.deepEqual([list.schema, list.site, list.command, list.backups.length, list.backups[0]?.status], ['stackhub-ha/mongo-backup-list', 'ado', 'backup', 1, 'complete']);
+    assert.equal(list.backups[0].id, b.variables.get('backupId')?.value);
+    assert.ok(!(att!.content ?? '').includes(s3.secretAccessKey), 'no secret in the backup list');
     const p = await runAdoTask({ task: TASK, inputs: { ...inputs, command: 'prune', keepLast: '1', dryRun: 'true' }, env });
     assert.equal(p.result, 'Succeeded', p.stdout);
     assert.equal(p.variables.get('deleted')?.value, '0');

@@ -248,13 +248,27 @@ describe('templates: GitHub reusable workflows and composite actions (offline va
     it('each site: download the record, upgrade (traffic coupled), verify, upload the record even on failure, then report what to roll back', () => {
       const steps = wf().jobs.release.steps!;
       const names = steps.map((x) => x.id ?? (x.uses?.includes('release-record') ? `record:${String(x.with?.operation)}` : x.uses?.split('@')[0].split('/').pop()));
-      assert.deepEqual(names, ['checkout', 'setup-tools', 'record:download', 'ids', 'upgrade', 'verify', 'record:upload', 'plan']);
+      assert.deepEqual(names, ['checkout', 'setup-tools', 'record:download', 'ids', 'upgrade', 'verify', 'record:upload', 'page', 'plan']);
       const up = step('release', 'upgrade');
       assert.deepEqual([up.with?.command, up.with?.site, up.with?.releaseId, up.with?.recordFiles, up.with?.backupIds], ['upgrade', '${{ matrix.site.name }}', '${{ github.run_id }}', '${{ runner.temp }}/release-record', '${{ steps.ids.outputs.ids }}']);
       assert.equal(up.with?.trafficProvider, '${{ fromJSON(inputs.traffic-inputs).trafficProvider || fromJSON(inputs.release-inputs).trafficProvider }}');
       assert.equal(steps[6].if, '${{ !cancelled() }}');
       assert.equal(step('release', 'plan').if, '${{ always() }}');
       assert.equal((wf().jobs.release as { outputs?: Record<string, string> }).outputs?.['rollback-indices'], '${{ steps.plan.outputs.indices }}');
+    });
+
+    it('every job that runs the release uploads its release page (reportFile) as an artifact of its own, even on failure', () => {
+      for (const [job, expr] of [['preflight', 'steps.preflight.outputs.reportFile'], ['release', 'steps.verify.outputs.reportFile || steps.upgrade.outputs.reportFile'], ['rollback', 'steps.rollback.outputs.reportFile']]) {
+        const p = step(job, 'page');
+        assert.match(String(p.uses), /\/actions\/composite\/release-record@v1$/, job);
+        assert.equal(p.with?.operation, 'upload', job);
+        assert.equal(p.with?.path, `\${{ ${expr} }}`, job);
+        assert.equal(p.if, `\${{ !cancelled() && (${expr}) != '' }}`, job);
+        assert.match(String(p.with?.name), /^\$\{\{ inputs\.record-artifact \}\}-page-/, job);
+      }
+      // the output the workflow uploads is one the release declares
+      const yml = readYaml<{ outputs: Record<string, unknown> }>('actions/helm-release/action.yml');
+      assert.ok('reportFile' in yml.outputs);
     });
 
     it('the helm steps reach the site\'s cluster through the environment\'s KUBECONFIG, as STACKHUB_KUBECONFIG (the sites file\'s reference)', () => {
