@@ -78,3 +78,62 @@ export function flagGroup(stderr: string): string[] | undefined {
   const m = /if any flags in the group \[([^\]]+)\]/.exec(stderr);
   return m ? m[1].split(' ') : undefined;
 }
+
+/** Go's strconv.ParseBool. */
+export const GO_BOOL = /^(1|t|T|TRUE|true|True|0|f|F|FALSE|false|False)$/;
+/** Go's strconv.ParseInt(s, 0, 64) syntax. */
+export const GO_INT = /^[-+]?(0[xX][0-9a-fA-F_]+|0[oO]?[0-7_]*|0[bB][01_]+|[1-9][0-9]*)$/;
+
+/**
+ * What pflag does with an argv, given a command's flags as its help shows them (the model of the real parser the
+ * doubles are compared to where no real binary exists): long flags `--f`, `--f=v`, `--f v`; shorthands `-x`, `-xv`,
+ * `-x=v`, `-x v` and clusters of bool shorthands; a bool takes a value only after `=` (strconv.ParseBool); `int`
+ * values must parse (strconv.ParseInt); `--` ends the flags. Returns the verdict and the flags it set.
+ */
+export function pflagParse(flags: Map<string, HelpFlag>, args: readonly string[]): { verdict: Verdict; error?: string; set: string[] } {
+  const byShort = new Map([...flags.values()].filter((f) => f.short).map((f) => [f.short!, f]));
+  const set: string[] = [];
+  const reject = (error: string) => ({ verdict: 'reject' as const, error, set });
+  const value = (f: HelpFlag, v: string): string | undefined => {
+    if (f.type === 'bool' && !GO_BOOL.test(v)) return `invalid argument "${v}" for --${f.name}: strconv.ParseBool`;
+    if (f.type === 'int' && !GO_INT.test(v)) return `invalid argument "${v}" for --${f.name}: strconv.ParseInt`;
+    return undefined;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') break;
+    if (!a.startsWith('-') || a === '-') continue;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      const f = flags.get(name);
+      if (!f) return reject(`unknown flag: --${name}`);
+      set.push(name);
+      let v: string | undefined = eq > 0 ? a.slice(eq + 1) : undefined;
+      if (v === undefined && f.type !== 'bool' && f.noOptDefVal === undefined) {
+        if (i + 1 >= args.length) return reject(`flag needs an argument: --${name}`);
+        v = args[++i];
+      }
+      const bad = v === undefined ? undefined : value(f, v);
+      if (bad) return reject(bad);
+      continue;
+    }
+    for (let k = 1; k < a.length; k++) {
+      const f = byShort.get(a[k]);
+      if (!f) return reject(`unknown shorthand flag: '${a[k]}' in ${a}`);
+      set.push(f.name);
+      const rest = a.slice(k + 1);
+      if (f.type === 'bool' && !rest.startsWith('=')) continue;
+      let v = rest.replace(/^=/, '');
+      if (v === '' && !rest.startsWith('=')) {
+        if (f.noOptDefVal !== undefined) break;
+        if (i + 1 >= args.length) return reject(`flag needs an argument: '${a[k]}' in -${a[k]}`);
+        v = args[++i];
+      }
+      const bad = value(f, v);
+      if (bad) return reject(bad);
+      break;
+    }
+  }
+  return { verdict: 'accept', set };
+}
