@@ -137,3 +137,34 @@ export function pflagParse(flags: Map<string, HelpFlag>, args: readonly string[]
   }
   return { verdict: 'accept', set };
 }
+
+/** One kubectl flag as the double's table holds it. */
+export interface KubectlFlag {
+  short?: string;
+  /** from the default kubectl's help prints: bool, int, duration, array ([]), string */
+  type: 'bool' | 'int' | 'duration' | 'array' | 'string';
+}
+
+/** The commands the kubectl double answers (tests/helpers/mongo-doubles/kubectl). */
+export const KUBECTL_COMMANDS = ['get', 'exec', 'auth can-i', 'version'] as const;
+
+/** A kubectl help's flags as the double's table: the type read from the default kubectl prints. */
+export function kubectlTable(help: string): Record<string, KubectlFlag> {
+  const out: Record<string, KubectlFlag> = {};
+  for (const line of help.split('\n')) {
+    const m = /^ {4}(?:-([A-Za-z0-9]), )?--([A-Za-z0-9][A-Za-z0-9_-]*)=(.*):$/.exec(line);
+    if (!m) continue;
+    const [, short, name, raw] = m;
+    const type: KubectlFlag['type'] = /^(true|false)$/.test(raw) ? 'bool' : raw.startsWith('[') ? 'array' : /^-?\d+$/.test(raw) ? 'int' : /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/.test(raw) ? 'duration' : 'string';
+    out[name] = short ? { short, type } : { type };
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The double's table for a real kubectl: `kubectl options` (global) and `kubectl <cmd> --help` per command. */
+export function kubectlTables(bin: string, run: (args: string[]) => string): Record<string, Record<string, KubectlFlag>> {
+  const out: Record<string, Record<string, KubectlFlag>> = { global: kubectlTable(run(['options'])) };
+  for (const cmd of KUBECTL_COMMANDS) out[cmd] = kubectlTable(run([...cmd.split(' '), '--help']));
+  void bin;
+  return out;
+}
