@@ -115,7 +115,7 @@ export function flagsFromHelp(help: string): Record<string, FlagKind> {
   return flags;
 }
 
-export type FlagKind = 'value' | 'bool' | 'optional';
+export type FlagKind = 'value' | 'bool' | 'optional' | 'int';
 
 /**
  * What `--help` cannot show, read from the mongo-tools 100.8.0 source (the go-flags struct tags):
@@ -141,10 +141,19 @@ export const HIDDEN_FLAGS: Record<'mongodump' | 'mongorestore', Record<string, F
   },
 };
 
-/** The full flag table of a real tool: `--help` + hidden flags, optional-value flags marked. Sorted keys. */
+/**
+ * The value flags go-flags parses as int (`invalid argument for flag … (expected int)`), which `--help` does not show
+ * (the struct fields' types in common/options/options.go, mongodump/options.go, mongorestore/options.go). The
+ * contract test tests/contract/mongo-doubles.test.ts gives every value flag a non-number through the real tools, so
+ * this list cannot be wrong unnoticed.
+ */
+export const INT_FLAGS = ['--numParallelCollections', '-j', '--numInsertionWorkersPerCollection', '--batchSize', '--numThreads', '--dialTimeout', '--socketTimeout', '--TCPKeepAliveSeconds', '--serverSelectionTimeout'];
+
+/** The full flag table of a real tool: `--help` + hidden flags, optional-value and int flags marked. Sorted keys. */
 export function flagTable(help: string, tool: 'mongodump' | 'mongorestore'): Record<string, FlagKind> {
   const t: Record<string, FlagKind> = { ...flagsFromHelp(help), ...HIDDEN_FLAGS[tool] };
   for (const f of OPTIONAL_FLAGS) if (t[f]) t[f] = 'optional';
+  for (const f of INT_FLAGS) if (t[f]) t[f] = 'int';
   if (t['-v']) t['-v'] = 'bool'; // -v counts (-vvv); a level goes with --verbose=N
   return Object.fromEntries(Object.entries(t).sort(([a], [b]) => a.localeCompare(b)));
 }

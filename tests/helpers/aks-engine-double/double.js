@@ -125,7 +125,11 @@ function usageText(cmd) {
     .map((k) => `  ${spec[k].short ? `-${spec[k].short}, ` : '    '}--${k}${spec[k].t === 'b' ? '' : ` ${{ s: 'string', i: 'int', a: 'stringArray', l: 'strings' }[spec[k].t]}`}`);
   return `Usage:\n  aks-engine-azurestack ${cmd || ''} [flags]\n\nFlags:\n${lines.join('\n')}\n\nGlobal Flags:\n      --debug   enable verbose debug logs\n`;
 }
+// AKS_DOUBLE_PARSE_ONLY=1: flag parsing only, for tests/contract/aks-engine-double.test.ts (see parseOnly below)
+const PARSE_ONLY = process.env.AKS_DOUBLE_PARSE_ONLY === '1';
+class ParseOnlyError extends Error {}
 function die(msg, usage = !silenceUsage) {
+  if (PARSE_ONLY) throw new ParseOnlyError(msg);
   process.stderr.write(`Error: ${msg}\n`);
   if (usage) process.stderr.write(`${usageText(process.argv[2])}\n`);
   record({ exit: 1, error: msg });
@@ -146,8 +150,13 @@ function parseFlags(cmd, args) {
   const out = {};
   for (const [k, v] of Object.entries(spec)) if (v.def !== undefined) out[k] = v.def;
   const positionals = [];
+  const given = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
+    if (a === '--') {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
     let name;
     let value;
     if (a.startsWith('--')) {
@@ -165,6 +174,7 @@ function parseFlags(cmd, args) {
       continue;
     }
     const f = spec[name];
+    given.push(name);
     const display = f.short ? `-${f.short}, --${name}` : `--${name}`;
     if (f.t === 'b') {
       if (value === undefined) out[name] = true;
@@ -178,13 +188,29 @@ function parseFlags(cmd, args) {
       value = args[++i];
     }
     if (f.t === 'i') {
-      if (!/^-?\d+$/.test(value)) die(`invalid argument "${value}" for "${display}" flag: strconv.ParseInt: parsing "${value}": invalid syntax`);
-      out[name] = Number(value);
+      // strconv.ParseInt(s, 0, 64): sign, then decimal, 0x/0o/0b or leading-0 octal, underscores only after a prefix
+      if (!/^[-+]?(0[xX][0-9a-fA-F_]+|0[oO]?[0-7_]*|0[bB][01_]+|[1-9][0-9]*)$/.test(value)) die(`invalid argument "${value}" for "${display}" flag: strconv.ParseInt: parsing "${value}": invalid syntax`);
+      const body = value.replace(/^[-+]/, '').replace(/_/g, '').replace(/^0([0-7]+)$/, '0o$1');
+      out[name] = (value.startsWith('-') ? -1 : 1) * Number(body);
     } else if (f.t === 'a') (out[name] = out[name] || []).push(value);
     else if (f.t === 'l') out[name] = (out[name] || []).concat(value.split(','));
     else out[name] = value;
   }
-  return { flags: out, positionals };
+  return { flags: out, positionals, given };
+}
+
+/** Parse-only mode: a JSON array of argvs (`<command> <flags…>`) on stdin → per argv {ok, flags, given} or {ok: false, error}. */
+function parseOnly() {
+  const out = JSON.parse(fs.readFileSync(0, 'utf8')).map((argv) => {
+    if (!COMMANDS[argv[0]]) return { ok: false, error: `unknown command "${argv[0]}" for "aks-engine-azurestack"` };
+    try {
+      return Object.assign({ ok: true }, parseFlags(argv[0], argv.slice(1)));
+    } catch (e) {
+      if (e instanceof ParseOnlyError) return { ok: false, error: e.message };
+      throw e;
+    }
+  });
+  process.stdout.write(JSON.stringify(out) + '\n');
 }
 
 // ------------------------------------------------------------------------------------------------ recording
@@ -550,5 +576,5 @@ async function main() {
   }
 }
 
-if (require.main === module) void main();
+if (require.main === module) void (PARSE_ONLY ? parseOnly : main)();
 module.exports = { COMMANDS, GLOBAL, AUTH, parseFlags: (cmd, args) => parseFlags(cmd, args) };

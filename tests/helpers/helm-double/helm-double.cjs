@@ -80,13 +80,60 @@ const COMMANDS = {
   },
   uninstall: { value: ['timeout', 'description', 'cascade'], bool: ['keep-history', 'no-hooks', 'ignore-not-found', 'dry-run'], ...WAIT },
   history: { value: ['max', 'output'], bool: [] },
-  status: { value: ['output', 'revision'], bool: ['show-desc', 'show-resources'] },
+  status: { value: ['output', 'revision'], bool: MAJOR === 4 ? [] : ['show-desc', 'show-resources'] },
   'get values': { value: ['output', 'revision'], bool: ['all'] },
   'get manifest': { value: ['revision'], bool: [] },
   test: { value: ['timeout', 'filter'], bool: ['logs', ...(MAJOR === 3 ? ['hide-notes'] : [])] },
   version: { value: ['template'], bool: ['short'] },
 };
+// cobra flag groups (MarkFlagsMutuallyExclusive) per command, checked after parsing like cobra does
+const EXCLUSIVE = MAJOR === 4 ? { upgrade: [['force-replace', 'force-conflicts']], rollback: [['force-replace', 'force-conflicts']] } : {};
 const DEPRECATED = MAJOR === 4 ? { atomic: 'rollback-on-failure', force: 'force-replace' } : {};
+for (const [cmd, groups] of Object.entries(EXCLUSIVE)) COMMANDS[cmd].exclusive = groups;
+// value flags with a NoOptDefVal (helm's --help shows them as `string[="x"]`)
+COMMANDS.upgrade.optional = { 'dry-run': MAJOR === 4 ? 'unset' : 'client' };
+if (MAJOR === 4) COMMANDS.rollback.optional = { 'dry-run': 'unset' };
+// pflag value types whose Set() validates (everything else is a plain string); tests/contract/helm-double.test.ts
+// derives them from the real helm's --help and checks every one
+const TYPES = { timeout: 'duration', 'history-max': 'int', max: 'int', revision: 'int', 'burst-limit': 'int', qps: 'float32', output: 'format', labels: 'stringToString' };
+const SHORT_OF = Object.fromEntries(Object.entries(SHORT).map(([s, l]) => [l, s]));
+
+/** pflag's message for a value its Set() refuses. */
+function invalid(name, value, why) {
+  const shown = SHORT_OF[name] ? `-${SHORT_OF[name]}, --${name}` : `--${name}`;
+  return new Error(`invalid argument "${value}" for "${shown}" flag: ${why}`);
+}
+
+function executable(p) {
+  const dirs = p.includes('/') ? [''] : (process.env.PATH || '').split(':');
+  return dirs.some((d) => {
+    try {
+      const f = d ? path.join(d, p) : p;
+      fs.accessSync(f, fs.constants.X_OK);
+      return fs.statSync(f).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Checks a value the way the flag's pflag type does. */
+function checkValue(name, value) {
+  const t = TYPES[name];
+  if (t === 'duration' && !/^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$|^[-+]?0$/.test(value)) {
+    throw invalid(name, value, /^[-+]?(\d+(\.\d*)?|\.\d+)$/.test(value) ? `time: missing unit in duration "${value}"` : `time: invalid duration "${value}"`);
+  }
+  if (t === 'int' && !/^[-+]?(0[xX][0-9a-fA-F_]+|0[oO]?[0-7_]*|0[bB][01_]+|[1-9][0-9_]*)$/.test(value)) throw invalid(name, value, `strconv.ParseInt: parsing "${value}": invalid syntax`);
+  if (t === 'float32' && (value.trim() === '' || !Number.isFinite(Number(value)))) throw invalid(name, value, `strconv.ParseFloat: parsing "${value}": invalid syntax`);
+  if (t === 'format' && !['table', 'json', 'yaml'].includes(value)) throw invalid(name, value, 'invalid format type');
+  // helm 4 resolves --post-renderer to an installed postrenderer plugin when the flag is set; the double has none
+  if (name === 'post-renderer' && MAJOR === 4) throw invalid(name, value, `plugin: {Name:${value} Type:postrenderer/v1} not found`);
+  // helm 3 resolves it to an executable (on PATH, else the path itself)
+  if (name === 'post-renderer' && !executable(value)) throw invalid(name, value, `unable to find binary at ${value}: exec: "${value}": executable file not found in $PATH`);
+  if (t === 'stringToString') {
+    for (const kv of value.split(',')) if (value !== '' && !kv.includes('=')) throw invalid(name, value, `${kv} must be formatted as key=value`);
+  }
+}
 
 function parse(spec, args) {
   const flags = {};
@@ -121,6 +168,8 @@ function parse(spec, args) {
     const isBool = GLOBAL_BOOL.includes(name) || spec.bool.includes(name);
     const waitKind = name === 'wait' ? spec.wait : undefined;
     if (!isValue && !isBool && !waitKind) throw new Error(`unknown flag: --${name}`);
+    // a value flag with a NoOptDefVal (`--dry-run string[="client"]`): bare, it takes that value, never the next word
+    if (isValue && value === undefined && spec.optional && spec.optional[name] !== undefined) value = spec.optional[name];
     if (DEPRECATED[name]) process.stderr.write(`Flag --${name} has been deprecated, use --${DEPRECATED[name]} instead\n`);
     if (waitKind === 'strategy') {
       const v = value === undefined ? 'watcher' : value;
@@ -136,11 +185,13 @@ function parse(spec, args) {
         if (i + 1 >= args.length) throw new Error(`flag needs an argument: --${name}`);
         value = args[++i];
       }
-      if (name === 'timeout' && !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(value)) {
-        throw new Error(`invalid argument "${value}" for "--timeout" flag: time: missing unit in duration "${value}"`);
-      }
+      checkValue(name, value);
       add(name, value);
     }
+  }
+  for (const group of spec.exclusive || []) {
+    const set = group.filter((g) => flags[g] !== undefined);
+    if (set.length > 1) throw new Error(`if any flags in the group [${group.join(' ')}] are set none of the others can be; [${set.sort().join(' ')}] were all set`);
   }
   return { flags, pos };
 }
@@ -298,17 +349,64 @@ function releaseJson(r, rev, ns) {
 
 // ------------------------------------------------------------------------------------------------ commands
 
+/** The command path (`history`, `get values`, ...) of an argv: its first positionals, skipping the values of global flags. */
+function commandOf(args) {
+  const words = [];
+  for (let i = 0; i < args.length && words.length < 2; i++) {
+    const a = args[i];
+    if (a === '--') break;
+    if (!a.startsWith('-') || a === '-') words.push(a);
+    else if (!a.includes('=') && (GLOBAL_VALUE.includes(a.replace(/^--/, '')) || (a.length === 2 && GLOBAL_VALUE.includes(SHORT[a[1]])))) i++;
+  }
+  return { first: words[0], cmd: words[0] === 'get' ? `get ${words[1]}` : words[0] };
+}
+
+/**
+ * Parse-only modes for tests/contract/helm-double.test.ts (the double's flag contract against the real helm):
+ *   HELM_DOUBLE_DUMP_FLAGS=1  prints the flags the double accepts per command, as JSON
+ *   HELM_DOUBLE_PARSE_ONLY=1  reads a JSON array of argvs on stdin and prints, per argv, {ok, flags} or {ok: false,
+ *                             error} after flag parsing only ({delegated: true} for commands handed to the real helm)
+ */
+function parseOnlyModes() {
+  if (process.env.HELM_DOUBLE_DUMP_FLAGS === '1') {
+    const out = {};
+    for (const [cmd, spec] of Object.entries(COMMANDS)) {
+      const long = { ...Object.fromEntries([...GLOBAL_VALUE, ...spec.value].map((n) => [n, TYPES[n] || 'string'])), ...Object.fromEntries([...GLOBAL_BOOL, ...spec.bool].map((n) => [n, 'bool'])), ...(spec.wait ? { wait: spec.wait === 'bool' ? 'bool' : 'WaitStrategy' } : {}) };
+      const short = Object.fromEntries(Object.entries(SHORT).filter(([, l]) => long[l]));
+      out[cmd] = { long, short };
+    }
+    process.stdout.write(JSON.stringify(out) + '\n');
+    process.exit(0);
+  }
+  if (process.env.HELM_DOUBLE_PARSE_ONLY === '1') {
+    const batch = JSON.parse(fs.readFileSync(0, 'utf8'));
+    const out = batch.map((args) => {
+      const spec = COMMANDS[commandOf(args).cmd];
+      if (!spec) return { delegated: true };
+      const warn = process.stderr.write;
+      try {
+        process.stderr.write = () => true; // deprecation warnings
+        return { ok: true, flags: parse(spec, args).flags };
+      } catch (e) {
+        return { ok: false, error: e.message };
+      } finally {
+        process.stderr.write = warn;
+      }
+    });
+    process.stdout.write(JSON.stringify(out) + '\n');
+    process.exit(0);
+  }
+}
+
 function main() {
+  parseOnlyModes();
   if (!STATE) {
     process.stderr.write('helm double: HELM_DOUBLE_STATE is not set\n');
     process.exit(2);
   }
   fs.mkdirSync(STATE, { recursive: true });
   // the command path: first positionals, with flags allowed anywhere
-  const first = argv.find((a) => !a.startsWith('-'));
-  const second = argv.filter((a) => !a.startsWith('-'))[1];
-  let cmd = first;
-  if (first === 'get') cmd = `get ${second}`;
+  const { first, cmd } = commandOf(argv);
   const spec = COMMANDS[cmd];
   if (!spec && STUB_CLIENT && (first === 'lint' || first === 'template')) {
     // a fixed answer that passes every preflight check

@@ -42,14 +42,17 @@ function log(msg) {
  * Parses argv against a flag table (name → 'bool' | 'value' | 'optional'), the way the real tools' go-flags parser
  * does: `--f=v` and `--f v` for value flags, `=v` only for optional-value flags, no value for bool flags, short
  * flags as `-j 2`, `-j=2`, `-j2` and clusters of bool shorts (`-vvv`). mongodump/mongorestore take their table from
- * flags.json, which tests/mongo/real-tools-contract.test.ts derives from the real tools' --help (and checks against
- * them), so the doubles cannot drift from the real flag set. Errors are the real tools' messages.
+ * flags.json, which tests/mongo/real-tools-contract.test.ts derives from the real tools' --help (and
+ * tests/contract/mongo-doubles.test.ts runs flag by flag through them and the doubles), so the doubles cannot drift
+ * from the real flag set. 'int' flags take a decimal integer. Errors are the real tools' messages.
  */
 function parseFlags(argv, table, toolName) {
   const flags = {};
   const positional = [];
   const parseError = (msg) => fail(`${ts()}\terror parsing command line options: ${msg}\n${ts()}\ttry '${toolName} --help' for more information`, 1);
   const set = (name, value) => {
+    // go-flags converts int fields with strconv.ParseInt(s, 10, 64)
+    if (table[name] === 'int' && !/^[-+]?\d+$/.test(value)) parseError(`invalid argument for flag \`${name}' (expected int): strconv.ParseInt: parsing "${value}": invalid syntax`);
     const key = name.replace(/^-+/, '');
     flags[key] = flags[key] !== undefined ? [].concat(flags[key], value) : value;
   };
@@ -80,6 +83,16 @@ function parseFlags(argv, table, toolName) {
       const name = `-${a[k]}`;
       const kind = table[name];
       if (!kind) parseError(`unknown option "${a[k]}"`);
+      if (name === '-v' && table['--verbose']) {
+        // the verbosity: -v, -vvv (counted), -v2, -v=2, -vv=2 (a level)
+        const rest = a.slice(k + 1);
+        if (rest === '' || rest[0] === 'v') {
+          set(name, true);
+          continue;
+        }
+        set('--verbose', rest.replace(/^=/, ''));
+        break;
+      }
       if (kind === 'bool') {
         if (a[k + 1] === '=') parseError(`bool flag \`${name}' cannot have an argument`);
         set(name, true);
@@ -95,7 +108,46 @@ function parseFlags(argv, table, toolName) {
       break;
     }
   }
+  if (flags.help && toolName !== 'mongosh') {
+    process.stdout.write(`Usage:\n  ${toolName} <options> <connection-string>\n\n(the double of ${toolName}; see the real --help)\n`);
+    process.exit(0);
+  }
+  if (toolName !== 'mongosh') normalizeOptions(flags, parseError);
   return { flags, positional };
+}
+
+/**
+ * What the real tools check right after parsing (common/options/options.go ParseArgs, NormalizeOptionsAndURI), before
+ * connecting: the verbosity level, the URI's scheme, options that contradict the URI, the auth mechanism, the client
+ * certificate file. Errors are the real tools' messages.
+ */
+function normalizeOptions(flags, parseError) {
+  for (const v of list(flags.verbose)) {
+    if (v !== true && v !== '' && !/^\d+$/.test(v)) fail(`${ts()}\tInvalid verbosity value given`, 1);
+  }
+  const uri = flags.uri;
+  if (uri !== undefined) {
+    const m = /^mongodb(?:\+srv)?:\/\/(?:[^@/]*@)?([^/?]*)[^?]*(?:\?(.*))?$/.exec(uri);
+    if (!m) parseError('error parsing uri: scheme must be "mongodb" or "mongodb+srv"');
+    const hosts = m[1];
+    const query = new URLSearchParams(m[2] || '');
+    const differ = (what, inUri, given) =>
+      parseError(`Invalid Options: Cannot specify different ${what} in connection URI and command-line option ("${inUri}" was specified in the URI and "${given}" was specified in the --${what} option)`);
+    for (const h of list(flags.host).concat(list(flags.h))) if (h !== hosts) differ('host', hosts, h);
+    const uriPort = (/:(\d+)$/.exec(hosts.split(',')[0]) || [])[1] || '27017';
+    for (const p of list(flags.port)) if (p !== uriPort) differ('port', hosts, p);
+    const sst = query.get('serverSelectionTimeoutMS');
+    for (const t of list(flags.serverSelectionTimeout)) if (sst !== null && t !== sst) differ('serverSelectionTimeout', sst, t);
+  }
+  const mech = list(flags.authenticationMechanism).pop();
+  if (mech !== undefined) {
+    if (!['SCRAM-SHA-1', 'SCRAM-SHA-256', 'MONGODB-X509', 'GSSAPI', 'PLAIN', 'MONGODB-AWS', 'MONGODB-CR'].includes(mech)) parseError('connection string failed validation: invalid auth mechanism');
+    const user = flags.username || flags.u || (uri && /^mongodb(?:\+srv)?:\/\/([^:@/]+)(?::[^@/]*)?@/.test(uri));
+    if (['SCRAM-SHA-1', 'SCRAM-SHA-256', 'GSSAPI', 'PLAIN'].includes(mech) && !user) parseError(`connection string failed validation: username required for ${mech}`);
+  }
+  for (const f of list(flags.sslPEMKeyFile)) {
+    if (!fs.existsSync(podPath(f))) parseError(`error determining whether client cert needs password: open ${f}: no such file or directory`);
+  }
 }
 
 function list(v) {
