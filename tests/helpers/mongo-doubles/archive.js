@@ -83,37 +83,60 @@ function bsonFields(buf) {
 
 // ---- CRC-64/ECMA as Go's hash/crc64 with crc64.MakeTable(crc64.ECMA) (reflected 0xC96C5795D7870F42) ----
 
-const CRC_LO = new Uint32Array(256);
-const CRC_HI = new Uint32Array(256);
+// slicing-by-8 tables (as Go's crc64 uses for long inputs): table k at [k * 256, k * 256 + 256), 64-bit values as lo/hi
+const CRC_LO = new Uint32Array(8 * 256);
+const CRC_HI = new Uint32Array(8 * 256);
 (() => {
   const poly = 0xc96c5795d7870f42n;
+  const t = [];
   for (let i = 0; i < 256; i++) {
     let c = BigInt(i);
     for (let k = 0; k < 8; k++) c = c & 1n ? (c >> 1n) ^ poly : c >> 1n;
-    CRC_LO[i] = Number(c & 0xffffffffn);
-    CRC_HI[i] = Number(c >> 32n);
+    t.push(c);
+  }
+  for (let k = 0; k < 8; k++) {
+    for (let i = 0; i < 256; i++) {
+      const v = k === 0 ? t[i] : (((BigInt(CRC_HI[(k - 1) * 256 + i]) << 32n) | BigInt(CRC_LO[(k - 1) * 256 + i])) >> 8n) ^ t[CRC_LO[(k - 1) * 256 + i] & 0xff];
+      CRC_LO[k * 256 + i] = Number(v & 0xffffffffn);
+      CRC_HI[k * 256 + i] = Number(v >> 32n);
+    }
   }
 })();
 
-/** Incremental CRC-64/ECMA; digest() is the value as Go's Sum64 (a BigInt). */
+/** Incremental CRC-64/ECMA; signed() is int64(Sum64()) as Go writes it into the EOF header. */
 class Crc64 {
   constructor() {
     this.lo = 0xffffffff;
     this.hi = 0xffffffff;
   }
   update(buf) {
+    const L = CRC_LO;
+    const H = CRC_HI;
     let lo = this.lo;
     let hi = this.hi;
-    for (let i = 0; i < buf.length; i++) {
+    let i = 0;
+    const n8 = buf.length - (buf.length % 8);
+    for (; i < n8; i += 8) {
+      const i0 = (buf[i] ^ lo) & 0xff;
+      const i1 = (buf[i + 1] ^ (lo >>> 8)) & 0xff;
+      const i2 = (buf[i + 2] ^ (lo >>> 16)) & 0xff;
+      const i3 = (buf[i + 3] ^ (lo >>> 24)) & 0xff;
+      const i4 = (buf[i + 4] ^ hi) & 0xff;
+      const i5 = (buf[i + 5] ^ (hi >>> 8)) & 0xff;
+      const i6 = (buf[i + 6] ^ (hi >>> 16)) & 0xff;
+      const i7 = (buf[i + 7] ^ (hi >>> 24)) & 0xff;
+      lo = (L[1792 + i0] ^ L[1536 + i1] ^ L[1280 + i2] ^ L[1024 + i3] ^ L[768 + i4] ^ L[512 + i5] ^ L[256 + i6] ^ L[i7]) >>> 0;
+      hi = (H[1792 + i0] ^ H[1536 + i1] ^ H[1280 + i2] ^ H[1024 + i3] ^ H[768 + i4] ^ H[512 + i5] ^ H[256 + i6] ^ H[i7]) >>> 0;
+    }
+    for (; i < buf.length; i++) {
       const t = (lo ^ buf[i]) & 0xff;
-      lo = (((lo >>> 8) | (hi << 24)) ^ CRC_LO[t]) >>> 0;
-      hi = ((hi >>> 8) ^ CRC_HI[t]) >>> 0;
+      lo = (((lo >>> 8) | (hi << 24)) ^ L[t]) >>> 0;
+      hi = ((hi >>> 8) ^ H[t]) >>> 0;
     }
     this.lo = lo;
     this.hi = hi;
     return this;
   }
-  /** Go stores it as int64(Sum64()) in the EOF header. */
   signed() {
     return BigInt.asIntN(64, (BigInt((~this.hi) >>> 0) << 32n) | BigInt((~this.lo) >>> 0));
   }
@@ -123,6 +146,7 @@ class Crc64 {
 
 /** Size of {_id: ObjectId, n: int32, payload: BinData(0, k)} with k payload bytes. */
 const DOC_OVERHEAD = 4 + (1 + 4 + 12) + (1 + 2 + 4) + (1 + 8 + 4 + 1) + 1;
+const ZEROS = Buffer.alloc(1 << 16);
 const MIN_DOC = 4 + (1 + 4 + 12) + (1 + 2 + 4) + 1;
 
 /**
@@ -143,7 +167,7 @@ function* documents(ns, count, bytes) {
     const withPayload = bytes >= count * DOC_OVERHEAD;
     const size = withPayload ? DOC_OVERHEAD + k : MIN_DOC;
     if (size > MAX_BSON) throw new Error(`double: a document of ${ns} would be ${size} bytes, over the 16 MiB BSON limit`);
-    const d = Buffer.alloc(size);
+    const d = Buffer.allocUnsafe(size);
     let o = 0;
     d.writeInt32LE(size, o); o += 4;
     d[o++] = 0x07; o += d.write('_id\0', o, 'latin1');
@@ -154,7 +178,13 @@ function* documents(ns, count, bytes) {
       d[o++] = 0x05; o += d.write('payload\0', o, 'latin1');
       d.writeInt32LE(k, o); o += 4;
       d[o++] = 0x00;
-      cipher.update(Buffer.alloc(k)).copy(d, o); o += k;
+      // the keystream is written straight into the document (no intermediate buffer)
+      for (let done = 0; done < k; ) {
+        const m = Math.min(k - done, ZEROS.length);
+        cipher.update(ZEROS.subarray(0, m)).copy(d, o + done);
+        done += m;
+      }
+      o += k;
     }
     d[o] = 0;
     yield d;
