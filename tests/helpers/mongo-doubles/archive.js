@@ -213,10 +213,11 @@ function namespaceHeader(db, collection, eof, crc) {
 
 /**
  * Reads an archive from an async iterable of Buffers, the way mongorestore's Prelude.Read + Parser + Demultiplexer
- * do, with their error messages. Calls onPrelude(header, metadatas), then onDocument(ns, doc); resolves with
- * {namespaces: Map ns → {count, bytes}}. Throws Error('<real tool message>').
+ * do, with their error messages. Calls onPrelude(header, metadatas), onDocument(ns, doc) and onNamespaceEnd(ns,
+ * {count, bytes}) as it goes (like the real tool, which inserts while it reads); resolves with {namespaces: Map ns →
+ * {count, bytes}}. Throws Error('<real tool message>') with `partial`: what was read of unfinished namespaces.
  */
-async function readArchive(source, { onPrelude, onDocument, preludeOnly } = {}) {
+async function readArchive(source, { onPrelude, onDocument, onNamespaceEnd, preludeOnly } = {}) {
   const it = source[Symbol.asyncIterator]();
   let buf = Buffer.alloc(0);
   let eof = false;
@@ -268,6 +269,22 @@ async function readArchive(source, { onPrelude, onDocument, preludeOnly } = {}) 
   if (preludeOnly) return { header, metadatas, namespaces };
   const status = new Map(metadatas.map((m) => [`${m.db}.${m.collection}`, 'unopened']));
   const open = new Map(); // ns → {crc, count, bytes}
+  try {
+    await blocks();
+  } catch (e) {
+    // what was read of unfinished namespaces (the real tool has inserted it by then)
+    e.partial = [...open].map(([ns, o]) => ({ ns, count: o.count, bytes: o.bytes }));
+    throw e;
+  }
+  if (open.size) {
+    const e = new Error(`error demultiplexing archive; archive finished but contained files were unfinished ([${[...open.keys()].join(' ')}])`);
+    e.partial = [...open].map(([ns, o]) => ({ ns, count: o.count, bytes: o.bytes }));
+    throw e;
+  }
+  for (const [ns, s] of status) if (s !== 'closed') throw Object.assign(new Error(`error demultiplexing archive; archive finished before all collections were seen (${ns})`), { partial: [] });
+  return { header, metadatas, namespaces };
+
+  async function blocks() {
   for (;;) {
     const r = await next('ParserConsumer.HeaderBSON()');
     if (r.eof) break;
@@ -287,6 +304,7 @@ async function readArchive(source, { onPrelude, onDocument, preludeOnly } = {}) 
       open.delete(ns);
       status.set(ns, 'closed');
       namespaces.set(ns, { count: o.count, bytes: o.bytes });
+      if (onNamespaceEnd) onNamespaceEnd(ns, { count: o.count, bytes: o.bytes });
     }
     for (;;) {
       const b = await next('ParserConsumer.BodyBSON()');
@@ -300,9 +318,7 @@ async function readArchive(source, { onPrelude, onDocument, preludeOnly } = {}) 
       if (onDocument) onDocument(ns, b.doc);
     }
   }
-  if (open.size) throw new Error(`error demultiplexing archive; archive finished but contained files were unfinished ([${[...open.keys()].join(' ')}])`);
-  for (const [ns, s] of status) if (s !== 'closed') throw new Error(`error demultiplexing archive; archive finished before all collections were seen (${ns})`);
-  return { header, metadatas, namespaces };
+  }
 }
 
 module.exports = { MAGIC, TERMINATOR, bsonDoc, bsonFields, Crc64, documents, prelude, namespaceHeader, readArchive, collectionMetadata, DOC_OVERHEAD };
