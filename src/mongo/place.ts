@@ -61,14 +61,30 @@ export function explainToolError(e: unknown, tool: 'mongodump' | 'mongorestore' 
   const text = e.stderrTail.join('\n');
   if (/not authorized|Unauthorized|requires authentication/i.test(text)) {
     const role = tool === 'mongodump' ? 'backup' : tool === 'mongorestore' ? 'restore' : 'readWrite (count) and dbAdmin (drop)';
-    return new PreconditionError(`${tool}: the MongoDB user lacks a required privilege — it needs the built-in \`${role}\` role (${lastLine(text)})`);
+    return new PreconditionError(`${tool}: the MongoDB user lacks a required privilege — it needs the built-in \`${role}\` role (${reasonLine(text)})`);
   }
   if (/Authentication failed|AuthenticationFailed/i.test(text)) return new PreconditionError(`${tool}: authentication failed (check the connection string's user and password)`);
+  // the real mongorestore prints its tally ("N document(s) restored successfully. …") after the `Failed:` line, so
+  // the last line is not the reason: name the Failed: line
+  const failed = failedLine(text);
+  if (failed && failed !== lastLine(text)) return new ToolError(e.tool, e.exitCode, e.stderrTail, `${e.tool} failed${e.exitCode === null ? '' : ` with exit code ${e.exitCode}`}: ${failed}`);
   return e;
 }
 
 function lastLine(text: string): string {
   return text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-1)[0] ?? '';
+}
+
+/** The last `Failed: …` line of a MongoDB tool's log (its timestamp and tab removed), or undefined. */
+function failedLine(text: string): string | undefined {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => /(^|\t)Failed: /.test(l));
+  const l = lines[lines.length - 1];
+  return l === undefined ? undefined : l.slice(l.indexOf('Failed: '));
+}
+
+/** The reason a MongoDB tool gives: its `Failed:` line, else its last line. */
+function reasonLine(text: string): string {
+  return failedLine(text) ?? lastLine(text);
 }
 
 function findTool(name: string, hint: string): string {

@@ -272,7 +272,7 @@ describe('tool setup bundles (ADO task, GitHub Action, CLI)', function () {
       const tools = fresh('tools');
       const r = await runCli(['tools', 'install', '--tools', 'helm@3.17.3', '--search-path', 'false', '--offline-bundle', kitFile, '--bundle-public-key', keys.publicKeyPem, '--tool-cache', tools], { node: node() });
       assert.equal(r.exitCode, 1);
-      assert.match(r.stderr, /^error: air-gap kit .*SHA256SUMS signature/m);
+      assert.match(r.stderr, /^error: input 'offlineBundle': air-gap kit .*SHA256SUMS signature/m);
       assert.deepEqual(listFiles(tools), []);
     });
 

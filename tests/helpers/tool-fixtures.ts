@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import * as tar from 'tar';
 import { extractArchive } from '../../src/shared/archive';
 import { ROOT } from './harness';
+import { startHttpServer, type TestServer } from './servers';
 
 export interface Layer {
   helm: string;
@@ -131,4 +132,64 @@ export async function mongoToolsRelease(dir: string, version: string, distro = '
 /** sha256sum-format pins for release files, keyed by asset id. */
 export function pinsFor(files: ReleaseFile[], override: Record<string, string> = {}): string {
   return files.map((f) => `${override[f.assetId] ?? f.sha256}  ${f.assetId}\n`).join('');
+}
+
+/** The official archive's top directory: `mongodb-database-tools-<distro>-x86_64-<version>`. */
+export function mongoToolsTop(distro: string, version: string): string {
+  return `mongodb-database-tools-${distro}-x86_64-${version}`;
+}
+
+/**
+ * The MongoDB Database Tools release archive laid out as upstream builds it (mongo-tools 100.8.0
+ * release/release.go buildTarball): `<top>/LICENSE.md`, `<top>/README.md`, `<top>/THIRD-PARTY-NOTICES`, then
+ * `<top>/bin/<tool>` for each binary, regular-file entries only (no directory entries), gzip. `bin` maps binary
+ * names to the files to pack (normally the REAL binaries from ../shared/tools); the archive is named for `version`
+ * whatever the binaries report, so a test can build one that lies.
+ */
+export async function officialMongoToolsRelease(
+  dir: string,
+  opts: { version: string; distro: string; bin: Record<string, string>; docsDir?: string; tag?: string },
+): Promise<ReleaseFile> {
+  const top = mongoToolsTop(opts.distro, opts.version);
+  const file = `${top}.tgz`;
+  const out = path.join(dir, 'official-mongo', opts.tag ?? 'default', file);
+  const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'mdt-'));
+  try {
+    const names: string[] = [];
+    const put = (rel: string, from: { file: string } | { text: string }, mode: number): void => {
+      const dest = path.join(staging, top, rel);
+      fs.mkdirSync(path.dirname(dest), { recursive: true });
+      if ('file' in from) fs.copyFileSync(from.file, dest);
+      else fs.writeFileSync(dest, from.text);
+      fs.chmodSync(dest, mode);
+      names.push(`${top}/${rel}`);
+    };
+    for (const doc of ['LICENSE.md', 'README.md', 'THIRD-PARTY-NOTICES']) {
+      const src = opts.docsDir && path.join(opts.docsDir, doc);
+      put(doc, src && fs.existsSync(src) ? { file: src } : { text: `${doc}\n` }, 0o644);
+    }
+    for (const [name, src] of Object.entries(opts.bin)) put(`bin/${name}`, { file: src }, 0o755);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    await tar.c({ gzip: true, cwd: staging, file: out, portable: true, noDirRecurse: true }, names);
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+  return release('mongodb-database-tools', opts.version, file, out);
+}
+
+/** A mirror serving release files at `/tools/<asset id>` (the kit layout); records every request path. */
+export async function startToolMirror(files: ReleaseFile[]): Promise<TestServer & { requests: string[]; template: string }> {
+  const requests: string[] = [];
+  const byPath = new Map(files.map((f) => [`/tools/${f.assetId}`, f.path]));
+  const server = await startHttpServer((req, res) => {
+    requests.push(req.url ?? '');
+    const file = byPath.get(req.url ?? '');
+    if (!file) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-length': fs.statSync(file).size });
+    fs.createReadStream(file).pipe(res);
+  });
+  return Object.assign(server, { requests, template: `${server.url}/tools/{tool}/{version}/{os}-{arch}/{file}` });
 }

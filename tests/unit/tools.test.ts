@@ -20,7 +20,9 @@ describe('tool catalog', () => {
     ['kubectl', '1.31.9', win, 'kubectl.exe'],
     ['aks-engine-azurestack', '0.85.0', linux, 'aks-engine-azurestack-v0.85.0-linux-amd64.tar.gz'],
     ['mongodb-database-tools', '100.10.0', linux, 'mongodb-database-tools-debian12-x86_64-100.10.0.tgz'],
-    ['mongodb-database-tools', '100.10.0', { ...linux, distro: 'rhel88', arch: 'arm64' }, 'mongodb-database-tools-rhel88-arm64-100.10.0.tgz'],
+    ['mongodb-database-tools', '100.10.0', { ...linux, distro: 'rhel88', arch: 'arm64' }, 'mongodb-database-tools-rhel88-aarch64-100.10.0.tgz'],
+    ['mongodb-database-tools', '100.8.0', { ...linux, distro: 'ubuntu2204', arch: 'arm64' }, 'mongodb-database-tools-ubuntu2204-arm64-100.8.0.tgz'],
+    ['mongodb-database-tools', '100.8.0', { ...linux, distro: 'amazon2023', arch: 'arm64' }, 'mongodb-database-tools-amazon2023-aarch64-100.8.0.tgz'],
     ['mongodb-database-tools', '100.10.0', win, 'mongodb-database-tools-windows-x86_64-100.10.0.zip'],
   ];
   for (const [tool, v, p, file] of names) {
@@ -35,6 +37,8 @@ describe('tool catalog', () => {
     ['aks-engine-azurestack', 'Version: v0.85.0\nGitCommit: ff9dfe9\nGitTreeState: clean\n', '0.85.0'],
     ['mongodump', 'mongodump version: 100.10.0\ngit version: abc\nGo version: go1.22\n', '100.10.0'],
     ['mongodump', 'mongodump version: built-without-version-string', undefined],
+    ['mongorestore', 'mongorestore version: 100.8.0\ngit version: 732ddfaa6b467ffcd5bfa69a455953320eed85f4\nGo version: go1.19.8\n   os: linux\n', '100.8.0'],
+    ['mongodump', 'git version: 1.2.3\n', undefined],
   ];
   for (const [tool, out, want] of versions) {
     it(`${tool} version output ${JSON.stringify(out.slice(0, 30))} → ${want}`, () => assert.equal(findTool(tool)!.parseVersion(out), want));

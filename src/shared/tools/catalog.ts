@@ -37,6 +37,12 @@ export interface ToolSpec {
 const semverIn = (s: string): string | undefined => /v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)/.exec(s)?.[1];
 const exe = (p: TargetPlatform, name: string): string => (p.os === 'windows' ? `${name}.exe` : name);
 const archive = (p: TargetPlatform): string => (p.os === 'windows' ? 'zip' : 'tar.gz');
+/**
+ * The CPU name in MongoDB Database Tools file names (mongo-tools release/platform/platform.go): x86_64; for ARM,
+ * `arm64` on Debian/Ubuntu and `aarch64` on RHEL, Amazon Linux and SUSE.
+ */
+const mongoArch = (p: TargetPlatform): string =>
+  p.arch === 'amd64' ? 'x86_64' : /^(rhel|amazon|suse)/.test(p.distro) ? 'aarch64' : 'arm64';
 
 /** Every tool tool setup knows. */
 export const TOOLS: readonly ToolSpec[] = [
@@ -82,14 +88,15 @@ export const TOOLS: readonly ToolSpec[] = [
     aliases: ['mongodump', 'mongorestore', 'mongo-tools'],
     binaries: ['mongodump', 'mongorestore'],
     versionArgs: ['--version'],
-    // mongodump version: 100.10.0
-    parseVersion: (out) => semverIn(/version:?\s*(\S+)/i.exec(out)?.[1] ?? ''),
+    // the real 100.8.0 prints `mongodump version: 100.8.0`, then `git version: <sha>`, `Go version: go1.19.8` and
+    // os/arch/compiler lines; a build without ldflags prints `mongodump version: built-without-version-string`
+    parseVersion: (out) => semverIn(/^\s*(?:mongodump|mongorestore|bsondump) version: (\S+)/m.exec(out)?.[1] ?? ''),
     file: (v, p) =>
       p.os === 'windows'
         ? `mongodb-database-tools-windows-x86_64-${v}.zip`
         : p.os === 'darwin'
           ? `mongodb-database-tools-macos-${p.arch === 'amd64' ? 'x86_64' : 'arm64'}-${v}.zip`
-          : `mongodb-database-tools-${p.distro}-${p.arch === 'amd64' ? 'x86_64' : 'arm64'}-${v}.tgz`,
+          : `mongodb-database-tools-${p.distro}-${mongoArch(p)}-${v}.tgz`,
     outputPrefix: 'mongoTools',
   },
 ];

@@ -153,9 +153,17 @@ export async function installReleaseFile(
       const missing = tool.binaries.filter((b) => !binariesIn({ ...tool, binaries: [b] }, staging, target));
       throw new InputError(origin, `${fileName} holds no ${missing.join(', ')} binary`);
     }
-    const reported = await probeVersion(tool, bins[tool.binaries[0]], ctx);
-    if (reported !== version) {
-      throw new InputError(origin, `${fileName}: ${tool.binaries[0]} reports version ${reported}, expected ${version}`);
+    // every binary of a package must be the pinned version (a kit with a mongorestore from another release is
+    // refused as well as one with the wrong mongodump)
+    for (const b of tool.binaries) {
+      let reported: string;
+      try {
+        reported = await probeVersion({ ...tool, binaries: [b] }, bins[b], ctx);
+      } catch (e) {
+        ctx.log.debug(`${b} ${tool.versionArgs.join(' ')}: ${oneLine(e)}`);
+        throw new InputError(origin, `${fileName}: ${b} ${tool.versionArgs.join(' ')} reports no version`);
+      }
+      if (reported !== version) throw new InputError(origin, `${fileName}: ${b} reports version ${reported}, expected ${version}`);
     }
   });
   return { tool: tool.id, version, dir, binaries: binariesIn(tool, dir, target)!, source: 'mirror' };
@@ -259,14 +267,18 @@ export async function resolveTool(req: ToolRequest, sources: ToolSources, ctx: R
 
   // 5. air-gap kit
   if (sources.kit) {
-    const kit = await sources.kit();
+    // a kit that cannot be opened or whose file does not match its SHA256SUMS is bad input: name the input
+    const asInput = (e: unknown): never => {
+      throw e instanceof StackHubError && !(e instanceof InputError) ? new InputError('offlineBundle', e.message) : e;
+    };
+    const kit = await sources.kit().catch(asInput);
     const offered = kit.listTools(tool.id, target.os, target.arch).filter((t) => tool.file(t.version, target) === t.file);
     const match = offered.filter((t) => satisfies(t.version, range)).sort((a, b) => semver.rcompare(a.version, b.version))[0];
     if (!match) {
       tried.push(`air-gap kit: has ${offered.length ? offered.map((t) => t.version).join(', ') : `no ${tool.id} for ${target.os}-${target.arch}`}`);
     } else {
       // a copy extracted from a .tar.gz kit lives in the private temp dir and goes with it
-      const file = await kit.extractAsset(match.path);
+      const file = await kit.extractAsset(match.path).catch(asInput);
       const r = await installReleaseFile(tool, match.version, file, match.file, 'offlineBundle', sources, ctx);
       return { ...r, source: 'air-gap kit' };
     }

@@ -11,8 +11,8 @@
  *     "pauseAtBytes": 1048576, "pauseDir": "/tmp/x",   // mongodump writes <pauseDir>/paused, waits for <pauseDir>/continue
  *     "bytesPerSecond": 50000000 }                    // mongodump writes no faster than this (bench)
  *
- * Archives are deterministic: "MDDBL1\n", then per collection a JSON header line and `bytes` bytes of AES-CTR
- * keystream seeded by the namespace, then a JSON trailer with the SHA-256 of everything before it. Every run
+ * Archives are real mongodump archives (archive.js): per collection `count` BSON documents of about `bytes` in all,
+ * deterministic (payload from an AES-CTR keystream seeded by the namespace); gzip as a whole with --gzip. Every run
  * appends {tool, argv, cwd, stdin?} to $MONGO_DOUBLES_LOG.
  */
 const crypto = require('node:crypto');
