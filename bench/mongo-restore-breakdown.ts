@@ -1,19 +1,15 @@
 /**
  * Where the time of a Mongo restore goes (issue 11 item 1), measured stage by stage in one process against the same
- * age-encrypted archive in Azurite and in s3rver (median of a few runs; ratios against the plain download of the
- * same bytes). `npm run bench -- breakdown`; size with STACKHUB_BENCH_BREAKDOWN_MB (default 256).
+ * age-encrypted archive in Azurite and in s3rver (median of a few runs; each as a multiple of the plain download of
+ * the same bytes). `npm run bench -- breakdown`; STACKHUB_BENCH_BREAKDOWN_MB (default 256), _REPS (default 3).
  *
- * Network stages read the object through the library's own Storage (`get`), the way a restore does:
- *   download                    get → count (the plain download)
- *   + SHA-256                   get → hash
- *   + SHA-256 + file            get → hash → 0600 file
- *   + auth (ChaCha20-Poly1305)  get → hash → file, and every age chunk authenticated (the restore's network pass)
- * Local stages read the verified ciphertext file:
- *   decrypt+auth                file → age decrypt (ChaCha20-Poly1305, tags checked again) → discard
- *   keystream only              file → ChaCha20 keystream (tags already checked) → discard
- *   mongorestore double         plaintext piped into the mongorestore double (its own consumption: parse + SHA-256)
- *   local pass                  file → the restore's local pass → mongorestore double
- *   restore                     the library's whole restore path (network pass + local pass into the double)
+ * Network stages read the object through the library's own Storage (`get`), the way a restore does: the plain
+ * download, + SHA-256, + the 0600 file, then the whole network pass before (downloadVerified: a side stream into
+ * age decryption) and now (downloadToVerifiedCopy: one sink that hashes, authenticates each chunk in place and
+ * writes to the private descriptor). Local stages start from the verified copy: the mongorestore double's own
+ * consumption (plaintext piped in), the local pass before (a second ChaCha20-Poly1305 decryption) and now (the
+ * keystream replay), alone and into the double; then both whole restores, and baseline (a) of `bench/mongo.ts`
+ * (the plaintext download piped straight into the double).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -24,7 +20,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Bench } from '../scripts/bench';
 import { median } from '../scripts/bench';
 import { decryptStream, encryptStream, HashMeter } from '../src/shared/crypto';
-import { downloadVerified, openPlaintext, openStorage, type ManifestObject, type Storage } from '../src/shared/storage';
+import { downloadToVerifiedCopy, downloadVerified, openPlaintext, openStorage, type ManifestObject, type Storage, type VerifiedCopy } from '../src/shared/storage';
 import { startAzurite, startS3rver } from '../tests/helpers/storage-servers';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -35,10 +31,11 @@ function sink(): Writable {
   return new Writable({ highWaterMark: 4 * MB, write: (_c, _e, cb) => cb() });
 }
 
+/** Seconds `f` took, or the seconds it returns (a stage that times only its own part). */
 async function time(f: () => Promise<unknown>): Promise<number> {
   const t0 = process.hrtime.bigint();
-  await f();
-  return Number(process.hrtime.bigint() - t0) / 1e9;
+  const own = await f();
+  return typeof own === 'number' ? own : Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
 /** Pipes `src` into the mongorestore double (`--archive --gzip --drop`, stdin) and waits for it to exit 0. */
@@ -57,6 +54,7 @@ function restoreDouble(src: Readable, env: NodeJS.ProcessEnv, cfg: string): Prom
 
 interface Stage {
   name: string;
+  /** Resolves to its own seconds when it must exclude a set-up (else the whole call is timed). */
   run: () => Promise<unknown>;
 }
 
@@ -64,27 +62,55 @@ async function stagesFor(kind: string, store: Storage, obj: ManifestObject, work
   const file = path.join(work, `${kind}.age`);
   const verified = path.join(work, `${kind}-verified.age`);
   await downloadVerified(store, '', obj, verified, { identities: ids });
-  const { keystreamPlaintext } = (await import('../src/shared/crypto')) as unknown as { keystreamPlaintext?: (f: string, ids: string[]) => Promise<Readable> };
-  const stages: Stage[] = [
+  const rm = (): void => fs.rmSync(file, { force: true });
+  const copy = (): Promise<VerifiedCopy> => downloadToVerifiedCopy(store, '', obj, file, { identities: ids });
+  return [
     { name: 'download', run: async () => pipeline((await store.get(obj.name)).stream, sink()) },
     { name: '+ SHA-256', run: async () => pipeline((await store.get(obj.name)).stream, new HashMeter(), sink()) },
-    { name: '+ SHA-256 + 0600 file', run: async () => pipeline((await store.get(obj.name)).stream, new HashMeter(), fs.createWriteStream(file, { mode: 0o600 })) },
-    { name: '+ SHA-256 + file + chunk auth (network pass)', run: () => downloadVerified(store, '', obj, file, { identities: ids }) },
-    { name: 'local: decrypt+auth → discard', run: async () => pipeline(await decryptStream(fs.createReadStream(verified, { highWaterMark: MB }), ids), sink()) },
-  ];
-  if (keystreamPlaintext) stages.push({ name: 'local: keystream only → discard', run: async () => pipeline(await keystreamPlaintext(verified, ids), sink()) });
-  stages.push(
-    { name: 'local: plaintext file → mongorestore double', run: () => restoreDouble(fs.createReadStream(plainFile, { highWaterMark: MB }), env, cfg) },
-    { name: 'local pass: file → openPlaintext → mongorestore double', run: async () => restoreDouble(await openPlaintext(verified, obj, ids), env, cfg) },
+    { name: '+ SHA-256 + 0600 file', run: async () => pipeline((await store.get(obj.name)).stream, new HashMeter(), fs.createWriteStream(file, { mode: 0o600 })).then(rm) },
+    { name: 'before: network pass (downloadVerified: SHA-256, file, chunk auth)', run: () => downloadVerified(store, '', obj, file, { identities: ids }).then(rm) },
+    { name: 'now: network pass (downloadToVerifiedCopy)', run: async () => (await copy()).close() },
+    { name: 'local: plaintext file → mongorestore double (its consumption)', run: () => restoreDouble(fs.createReadStream(plainFile, { highWaterMark: MB }), env, cfg) },
+    { name: 'before: local decrypt+auth → discard', run: async () => pipeline(await decryptStream(fs.createReadStream(verified, { highWaterMark: MB }), ids), sink()) },
+    { name: 'before: local pass (decrypt+auth → mongorestore double)', run: async () => restoreDouble(await openPlaintext(verified, obj, ids), env, cfg) },
     {
-      name: 'network + local pass (the restore)',
+      name: 'now: local keystream replay → discard',
+      run: async () => {
+        const c = await copy();
+        const t0 = process.hrtime.bigint();
+        await pipeline(c.plaintext(), sink());
+        c.close();
+        return Number(process.hrtime.bigint() - t0) / 1e9;
+      },
+    },
+    {
+      name: 'now: local pass (keystream replay → mongorestore double)',
+      run: async () => {
+        const c = await copy();
+        const t0 = process.hrtime.bigint();
+        await restoreDouble(c.plaintext(), env, cfg);
+        c.close();
+        return Number(process.hrtime.bigint() - t0) / 1e9;
+      },
+    },
+    {
+      name: 'before: restore (network pass + local pass)',
       run: async () => {
         await downloadVerified(store, '', obj, file, { identities: ids });
         await restoreDouble(await openPlaintext(file, obj, ids), env, cfg);
+        rm();
       },
     },
-  );
-  return stages;
+    {
+      name: 'now: restore (network pass + local pass)',
+      run: async () => {
+        const c = await copy();
+        await restoreDouble(c.plaintext(), env, cfg);
+        c.close();
+      },
+    },
+    { name: 'baseline (a): download piped into mongorestore double', run: async () => restoreDouble((await store.get('plain.archive')).stream, env, cfg) },
+  ];
 }
 
 async function breakdown(sizeMB: number, reps: number): Promise<(string | number)[][]> {
@@ -120,6 +146,7 @@ async function breakdown(sizeMB: number, reps: number): Promise<(string | number
     ];
     for (const [kind, store] of stores) {
       await store.put(obj.name, fs.createReadStream(ageFile, { highWaterMark: MB }));
+      await store.put('plain.archive', fs.createReadStream(plainFile, { highWaterMark: MB }));
       const stages = await stagesFor(kind, store, obj, work, [identity], env, cfg, plainFile);
       const t: number[][] = stages.map(() => []);
       for (let i = 0; i < reps; i++) for (const [j, s] of stages.entries()) t[j].push(await time(s.run));
@@ -129,6 +156,7 @@ async function breakdown(sizeMB: number, reps: number): Promise<(string | number
         rows.push([kind, `${sizeMB} MB`, s.name, m.toFixed(2), (sizeMB / m).toFixed(0), (m / base).toFixed(2)]);
       }
       await store.delete(obj.name);
+      await store.delete('plain.archive');
     }
   } finally {
     await az.stop();

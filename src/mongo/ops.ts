@@ -291,7 +291,8 @@ async function fetchVerified(
   if (free !== undefined && free < need) {
     throw new InputError('workDirectory', `needs ${human(need)} free to download backup ${set.name} (${obj.size} bytes), ${human(free)} available in ${inputs.workDirectory ?? 'the agent temp dir'}`);
   }
-  // 3. download with SHA-256, size and age authentication in the same pass
+  // 3. one network pass: the ciphertext into a private 0600 descriptor, with size, SHA-256 and every age chunk's tag
+  //    checked in the same stream; mongorestore later reads the copy decrypted with the keystream (verified-copy.ts)
   const file = path.join(work, obj.name);
   const hb = heartbeat(ctx, 'downloaded and verified');
   let copy: VerifiedCopy;

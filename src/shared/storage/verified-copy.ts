@@ -71,8 +71,10 @@ export async function downloadToVerifiedCopy(storage: Storage, dir: string, obj:
     let inFlight = 0;
     let writeError: Error | undefined;
     const waiting: (() => void)[] = [];
+    let drained: (() => void) | undefined;
     const written = (): void => {
       while (waiting.length && inFlight < IN_FLIGHT) waiting.shift()!();
+      if (inFlight === 0 && drained) drained();
     };
     const sink = new Writable({
       highWaterMark: 4 * 1024 * 1024,
@@ -103,8 +105,7 @@ export async function downloadToVerifiedCopy(storage: Storage, dir: string, obj:
       final(cb) {
         const done = (): void => (writeError ? cb(writeError) : cb());
         if (inFlight === 0) return done();
-        const wait = (): void => (inFlight === 0 ? done() : void waiting.push(wait));
-        waiting.push(wait);
+        drained = done;
       },
     });
     const { stream } = await storage.get(key);
