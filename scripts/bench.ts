@@ -48,15 +48,17 @@ export function figuresOf(b: Bench, rows: (string | number)[][]): Figure[] {
       continue;
     }
     if (r < 0 && g < 0) continue;
-    // the row's label: its leading cells up to the first measured column
-    const first = Math.min(...[r - 2, g - 1].filter((i) => i >= 0));
-    const label = row.slice(0, Math.max(first, 0)).join(' ');
-    const value = num(row[r >= 2 ? r - 1 : g - 1]);
-    const baseline = r >= 2 ? num(row[r - 2]) : null;
+    // the row's label: its first cell and the words (not numbers) before the measured columns
+    const vi = r >= 2 ? r - 1 : g - 1;
+    const bi = r >= 2 ? r - 2 : -1;
+    const first = Math.min(...[bi, vi].filter((i) => i >= 0));
+    const label = [row[0], ...row.slice(1, first).filter((c) => num(c) === null)].join(' ');
+    const value = num(row[vi]);
+    const baseline = bi >= 0 ? num(row[bi]) : null;
     const ratio = r >= 0 ? num(row[r]) : null;
     const goalCell = g >= 0 ? String(row[g]) : '';
     out.push({
-      name: `${b.name}${label ? ` — ${label}` : ''}`,
+      name: `${b.name} — ${label}: ${b.columns[vi]}${bi >= 0 ? ` vs ${b.columns[bi]}` : ''}`,
       value,
       baseline,
       ratio: ratio ?? (value !== null && baseline ? value / baseline : null),
