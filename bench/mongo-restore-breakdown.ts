@@ -145,8 +145,12 @@ async function breakdown(sizeMB: number, reps: number): Promise<(string | number
       ['s3', await openStorage({ kind: 's3', endpoint: s3.endpoint, region: 'us-east-1', bucket: s3.bucket, pathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, checksums: 'when-required', prefix: '', maxTries: 1 })],
     ];
     for (const [kind, store] of stores) {
-      await store.put(obj.name, fs.createReadStream(ageFile, { highWaterMark: MB }));
-      await store.put('plain.archive', fs.createReadStream(plainFile, { highWaterMark: MB }));
+      // (the servers drop a connection now and then on a loaded machine: a failed upload is retried)
+      const put = async (key: string, f: string, tries = 3): Promise<void> => {
+        await store.put(key, fs.createReadStream(f, { highWaterMark: MB })).catch((e: unknown) => (tries > 1 ? put(key, f, tries - 1) : Promise.reject(e)));
+      };
+      await put(obj.name, ageFile);
+      await put('plain.archive', plainFile);
       const stages = await stagesFor(kind, store, obj, work, [identity], env, cfg, plainFile);
       const t: number[][] = stages.map(() => []);
       for (let i = 0; i < reps; i++) for (const [j, s] of stages.entries()) t[j].push(await time(s.run));

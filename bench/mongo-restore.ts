@@ -9,7 +9,7 @@
  * task made (age-encrypted, signed); the baselines read the same archive stored unencrypted, so they move fewer
  * bytes (the ciphertext is 16 bytes per 64 KiB longer). mongorestore is the double (tests/helpers/mongo-doubles),
  * which parses and hashes its whole stdin before it applies anything, like the real tool's archive reader. 256 MB
- * always; 2 GB with STACKHUB_BENCH_MONGO_2G=1.
+ * always (STACKHUB_BENCH_RESTORE_REPS runs, default 3); 2 GB (one run) with STACKHUB_BENCH_MONGO_2G=1.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -162,7 +162,7 @@ export const benches: Bench[] = [
     figures,
     async run() {
       if (!fs.existsSync(TASK)) throw new Error(`${TASK} missing: run npm run build`);
-      const sizes: [number, number][] = [[256, 3]];
+      const sizes: [number, number][] = [[256, Number(process.env.STACKHUB_BENCH_RESTORE_REPS ?? 3)]];
       if (process.env.STACKHUB_BENCH_MONGO_2G === '1') sizes.push([2048, 1]);
       const rows: (string | number)[][] = [];
       const az = await startAzurite();
