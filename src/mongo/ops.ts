@@ -11,12 +11,11 @@ import { InputError, PreconditionError, StackHubError, oneLine } from '../shared
 import {
   compactTime,
   deleteSet,
-  downloadVerified,
+  downloadToVerifiedCopy,
   freeBytes,
   guardSameHub,
   joinKey,
   listSets,
-  openPlaintext,
   planRetention,
   SetWriter,
   shortId,
@@ -26,6 +25,7 @@ import {
   type ManifestObject,
   type SetEntry,
   type Storage,
+  type VerifiedCopy,
 } from '../shared/storage';
 import { drillDatabaseName, mongodumpArgs, mongorestoreArgs, mongoshCountScript, type MongoUri, type Scope } from './args';
 import type { MongoEndpoint, MongoInputs } from './inputs';
@@ -266,7 +266,10 @@ function downloadDir(inputs: MongoInputs, ctx: RunContext): string {
   }
 }
 
-/** Verifies a backup and downloads it into a private dir: signature, free space, SHA-256 + size, age authentication. */
+/**
+ * Verifies a backup and downloads it into a private dir: signature, free space (for the ciphertext only), then in one
+ * network pass SHA-256 + size + every age chunk's tag. The caller closes the returned copy.
+ */
 async function fetchVerified(
   inputs: MongoInputs,
   store: Storage,
@@ -274,7 +277,7 @@ async function fetchVerified(
   work: string,
   ctx: RunContext,
   ops: OpsOptions,
-): Promise<{ file: string; obj: ManifestObject; manifest: Manifest<MongoManifestData>; signed: boolean }> {
+): Promise<{ copy: VerifiedCopy; obj: ManifestObject; manifest: Manifest<MongoManifestData>; signed: boolean }> {
   const manifest = set.manifest!;
   // 1. signature (before a single byte of the archive is read)
   const sig = verifyManifest(manifest, inputs.enc.verifyKey, `backup ${set.name}`);
@@ -288,11 +291,13 @@ async function fetchVerified(
   if (free !== undefined && free < need) {
     throw new InputError('workDirectory', `needs ${human(need)} free to download backup ${set.name} (${obj.size} bytes), ${human(free)} available in ${inputs.workDirectory ?? 'the agent temp dir'}`);
   }
-  // 3. download with SHA-256, size and age authentication in the same pass
+  // 3. one network pass: the ciphertext into a private 0600 descriptor, with size, SHA-256 and every age chunk's tag
+  //    checked in the same stream; mongorestore later reads the copy decrypted with the keystream (verified-copy.ts)
   const file = path.join(work, obj.name);
   const hb = heartbeat(ctx, 'downloaded and verified');
+  let copy: VerifiedCopy;
   try {
-    await downloadVerified(store, set.dir, obj, file, { identities: inputs.enc.identities, onProgress: hb.tick });
+    copy = await downloadToVerifiedCopy(store, set.dir, obj, file, { identities: inputs.enc.identities, onProgress: hb.tick });
   } catch (e) {
     if (e instanceof DecryptError) throw new PreconditionError(`backup ${set.name} refused: ${e.message}`);
     throw e;
@@ -300,19 +305,17 @@ async function fetchVerified(
     hb.stop();
   }
   ctx.log.info(`backup ${set.name}: ${human(obj.size)} downloaded; SHA-256${obj.encrypted ? ', age authentication' : ''}${sig.verified ? ' and signature' : ''} verified`);
-  return { file, obj, manifest, signed: sig.verified };
+  return { copy, obj, manifest, signed: sig.verified };
 }
 
 /** Streams a verified archive into mongorestore. Returns per-collection restored counts and failures. */
 async function runRestore(
   place: ToolPlace,
-  file: string,
-  obj: ManifestObject,
-  identities: string[] | undefined,
+  copy: VerifiedCopy,
   spec: { scope: Scope; database?: string; targetDatabase?: string; drop: boolean; extraArgs: string[] },
   timeoutMs: number,
 ): Promise<{ restored: Record<string, number>; failures: number }> {
-  const plain: Readable = await openPlaintext(file, obj, identities);
+  const plain: Readable = copy.plaintext();
   const ac = new AbortController();
   plain.once('error', (e) => ac.abort(e));
   const restored: Record<string, number> = {};
@@ -354,11 +357,13 @@ export async function restore(inputs: MongoInputs, store: Storage, ctx: RunConte
   // resolve the target (pod, RBAC) before downloading anything
   const place = await openPlace(inputs.source!, inputs.kube, ctx);
   const work = downloadDir(inputs, ctx);
+  let closeCopy = (): void => undefined;
   try {
-    const { file, obj } = await fetchVerified(inputs, store, set, work, ctx, ops);
+    const { copy, obj } = await fetchVerified(inputs, store, set, work, ctx, ops);
+    closeCopy = copy.close;
     if (m.data.scope === 'instance') ctx.log.warning(`restoring scope instance also restores the admin users and roles of backup ${set.name}${inputs.drop ? ' (--drop: existing users and roles are replaced)' : ''}`);
     ctx.log.info(`mongorestore into ${place.description}${inputs.targetDatabase ? ` as database ${inputs.targetDatabase}` : ''}`);
-    const r = await runRestore(place, file, obj, inputs.enc.identities, { scope: m.data.scope, database: m.data.database, targetDatabase: inputs.targetDatabase, drop: inputs.drop ?? false, extraArgs: inputs.restoreExtraArgs }, inputs.timeoutMs);
+    const r = await runRestore(place, copy, { scope: m.data.scope, database: m.data.database, targetDatabase: inputs.targetDatabase, drop: inputs.drop ?? false, extraArgs: inputs.restoreExtraArgs }, inputs.timeoutMs);
     if (r.failures > 0) ctx.log.warning(`mongorestore reported ${r.failures} document(s) that failed to restore`);
     const durationSeconds = Math.round((ops.now().getTime() - started.getTime()) / 100) / 10;
     ctx.summary.table(['restore', 'value'], [
@@ -372,6 +377,7 @@ export async function restore(inputs: MongoInputs, store: Storage, ctx: RunConte
     ]);
     return { backupId: set.name, location: store.location(set.dir), sizeBytes: obj.size, sha256: obj.sha256, durationSeconds };
   } finally {
+    closeCopy();
     fs.rmSync(work, { recursive: true, force: true });
     const w = await place.cleanup();
     if (w) ctx.log.warning(w);
@@ -408,12 +414,14 @@ export async function drill(inputs: MongoInputs, store: Storage, ctx: RunContext
   const expected = Object.fromEntries(Object.entries(m.data.counts).filter(([ns]) => !SYSTEM_DBS.has(ns.split('.')[0])).map(([ns, n]) => [map(ns), n]));
   const databases = [...new Set([...Object.keys(expected).map((ns) => ns.split('.')[0]), ...(renamed ? [renamed] : m.data.database ? [m.data.database] : [])])];
   let restoredAny = false;
+  let closeCopy = (): void => undefined;
   try {
-    const { file, obj } = await fetchVerified(inputs, store, set, work, ctx, ops);
+    const { copy, obj } = await fetchVerified(inputs, store, set, work, ctx, ops);
+    closeCopy = copy.close;
     ctx.log.info(`drill: restoring backup ${set.name} into ${place.description}${renamed ? ` as ${renamed}` : ' (scratch)'}`);
     restoredAny = true;
     // scope instance: no --drop (it would replace the scratch instance's users with the backup's)
-    await runRestore(place, file, obj, inputs.enc.identities, { scope: m.data.scope, database: m.data.database, targetDatabase: renamed, drop: m.data.scope === 'database', extraArgs: inputs.restoreExtraArgs }, inputs.timeoutMs);
+    await runRestore(place, copy, { scope: m.data.scope, database: m.data.database, targetDatabase: renamed, drop: m.data.scope === 'database', extraArgs: inputs.restoreExtraArgs }, inputs.timeoutMs);
     const rtoSeconds = Math.round((ops.now().getTime() - t0.getTime()) / 100) / 10;
     // count and drop in one mongosh session
     const out = await place.mongosh((cfg) => mongoshCountScript({ databases, drop: true, connection: connectionFor(target, cfg) }), { timeoutMs: inputs.timeoutMs });
@@ -456,6 +464,7 @@ export async function drill(inputs: MongoInputs, store: Storage, ctx: RunContext
       verified,
     };
   } finally {
+    closeCopy();
     fs.rmSync(work, { recursive: true, force: true });
     if (restoredAny) {
       // the restore or the count failed after data may have been written: drop it anyway

@@ -4,6 +4,7 @@
  * and the fault list of issue 3.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,7 +13,9 @@ import * as zlib from 'node:zlib';
 import { mongoBackup } from '../../src/mongo';
 import { mongoInputs, parseMongoInputs } from '../../src/mongo/inputs';
 import { prune, restore as restoreOp } from '../../src/mongo/ops';
+import { signManifest } from '../../src/shared/crypto';
 import { InputError } from '../../src/shared/errors';
+import { loadPrivateKey } from '../../src/shared/signing';
 import type { RunContext } from '../../src/platform/capability';
 import { createInputReader } from '../../src/platform/inputs';
 import { Summary } from '../../src/platform/summary';
@@ -225,6 +228,25 @@ describe('mongo-backup capability (in-process, doubles on PATH)', function () {
         b[Math.floor(b.length / 2)] ^= 1;
         fs.writeFileSync(archive, b);
         assert.match((await restore()).failed ?? '', /SHA-256|authentication/);
+      });
+      it('a flipped byte in the LAST age chunk under a manifest re-signed by the real key over the new SHA-256: refused by the chunk tag, one line, nothing left on disk', async () => {
+        const b = Buffer.from(good);
+        b[b.length - 20] ^= 1;
+        fs.writeFileSync(archive, b);
+        const mf = path.join(dir, MANIFEST);
+        const original = fs.readFileSync(mf, 'utf8');
+        try {
+          const m = JSON.parse(original) as Manifest<unknown>;
+          m.objects.find((o) => o.name === 'archive.age')!.sha256 = createHash('sha256').update(b).digest('hex');
+          fs.writeFileSync(mf, JSON.stringify(signManifest(m, loadPrivateKey(w.signing.privateKeyPem, 'signingKey'))));
+          const work = fs.mkdtempSync(path.join(w.dir, 'work-'));
+          const failed = (await restore({ workDirectory: work })).failed ?? '';
+          assert.match(failed, /refused: the age payload failed authentication: .*the final one/);
+          assert.equal(failed.split('\n').length, 1);
+          assert.deepEqual(fs.readdirSync(work), []);
+        } finally {
+          fs.writeFileSync(mf, original);
+        }
       });
       it('wrong identity', async () => {
         assert.match((await restore({ ageIdentity: w.otherIdentity })).failed ?? '', /wrong identity/);

@@ -12,11 +12,14 @@
  *
  * Key material never appears in an error message. `age-encryption` is loaded on first use only (bundles start fast).
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, type KeyObject } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { InputError, StackHubError } from '../errors';
 import { keyFingerprint, sign, verify } from '../signing';
+import { age, CHUNK, DecryptError, decryptError, payloadKey, streamNonce, TAG } from './age-payload';
+
+export { DecryptError, openVerifiedPayload, AgeVerifier, type VerifiedPayload } from './age-payload';
 
 // ------------------------------------------------------------------------------------------------ age keys
 
@@ -24,9 +27,6 @@ import { keyFingerprint, sign, verify } from '../signing';
 const RECIPIENT_RE = /^age1[02-9ac-hj-np-z]{58}$/;
 /** An age X25519 identity (as printed by `age-keygen`). */
 const IDENTITY_RE = /^AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}$/;
-
-/** Thrown when an age file cannot be decrypted: wrong identity, a corrupt header or a failed chunk authentication. */
-export class DecryptError extends StackHubError {}
 
 /**
  * Validates age X25519 recipients (`age1…`). Accepts the lines of an age recipients file too: blank lines and
@@ -54,11 +54,6 @@ export function parseRecipients(values: readonly string[], input: string): strin
   }
   if (out.length === 0) throw new InputError(input, 'expected at least one age recipient (age1…)');
   return out;
-}
-
-/** Loads age-encryption (ESM) on first use. */
-function age(): Promise<typeof import('age-encryption')> {
-  return import('age-encryption');
 }
 
 const BECH32 = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
@@ -219,8 +214,6 @@ function fromWeb(web: ReadableStream<Uint8Array>): Readable {
 // nonce, "payload"). The header (recipient stanzas, header MAC) is written and read by age-encryption itself; the
 // payload runs on node:crypto's ChaCha20-Poly1305, which is ~10x faster than the pure-JS cipher. Both directions are
 // tested against age-encryption's own streaming API.
-const CHUNK = 64 * 1024;
-const TAG = 16;
 const HEADER_MAX = 64 * 1024;
 
 /** A queue of buffers that hands out exact byte counts, copying only when a count straddles two buffers. */
@@ -257,22 +250,6 @@ class ByteQueue {
     this.length -= n;
     return out;
   }
-}
-
-function streamNonce(counter: bigint, last: boolean): Buffer {
-  const n = Buffer.alloc(12);
-  let c = counter;
-  for (let i = 10; i >= 0; i--) {
-    n[i] = Number(c & 0xffn);
-    c >>= 8n;
-  }
-  if (c !== 0n) throw new DecryptError('age STREAM counter overflow');
-  n[11] = last ? 1 : 0;
-  return n;
-}
-
-function payloadKey(fileKey: Uint8Array, nonce: Uint8Array): Buffer {
-  return Buffer.from(hkdfSync('sha256', fileKey, nonce, 'payload', 32));
 }
 
 /** Encrypts the age payload: prefix (header + nonce) first, then 64 KiB chunks, the last one flagged. */
@@ -486,16 +463,6 @@ export async function encryptStreamReference(src: Readable, recipients: readonly
   const out = fromWeb(await e.encrypt(toWeb(src)));
   src.once('error', (err) => out.destroy(err));
   return out;
-}
-
-function decryptError(e: unknown): DecryptError {
-  if (e instanceof DecryptError) return e;
-  const m = e instanceof Error ? e.message : String(e);
-  if (/no identity matched/i.test(m)) return new DecryptError('the age identity does not match any recipient of this file (wrong identity)');
-  if (/header/i.test(m)) return new DecryptError(`the age header is damaged or was not written for these recipients (${m})`);
-  if (/tag|invalid|final chunk|too small|size/i.test(m)) return new DecryptError(`the age payload failed authentication: the file is damaged or truncated (${m})`);
-  if (e instanceof StackHubError) return new DecryptError(e.message);
-  return new DecryptError(`the age file cannot be decrypted (${m})`);
 }
 
 /**

@@ -54,6 +54,7 @@ export {
   type ParsedEncryption,
 } from './inputs';
 export * from './sets';
+export { downloadToVerifiedCopy, type VerifiedCopy, type VerifiedCopyOptions } from './verified-copy';
 export { parseConnectionString, accountNameFromUrl, type ConnectionStringParts } from './connection-string';
 
 /**
