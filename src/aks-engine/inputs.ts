@@ -106,6 +106,14 @@ export const aksEngineInputs: readonly InputDef[] = [
   { name: 'nodePool', label: 'Node pool', type: 'string', group: 'operation', help: 'scale: the pool to scale (default the first pool).' },
   { name: 'nodeCount', label: 'New node count', type: 'number', group: 'operation', help: 'scale: the pool\'s new node count (at least 2 unless allowNonHA).' },
   { name: 'upgradeVersion', label: 'Upgrade to version', type: 'string', group: 'operation', help: 'upgrade: target Kubernetes version; must be on the upgrade list of the current version (next minor only unless force) and its base image on the Hub.' },
+  {
+    name: 'baseImageOnly',
+    label: 'Upgrade only the base OS image',
+    type: 'boolean',
+    default: 'false',
+    group: 'operation',
+    help: 'upgrade: re-create the nodes from a newer AKS base image at the Kubernetes version the cluster already runs (`aks-engine-azurestack upgrade --upgrade-version <current> --force`, as Microsoft\'s Azure Stack Hub docs describe "only upgrade the OS image"). The image is the one the resolved aks-engine-azurestack release is tied to; it must be in the Hub\'s marketplace. Refused when no node would get a newer image (the summary names the current image and the newest one the marketplace holds). upgradeVersion may be empty.',
+  },
   { name: 'vmTimeoutMinutes', label: 'Upgrade VM timeout (minutes)', type: 'number', default: String(DEFAULT_VM_TIMEOUT_MINUTES), group: 'operation', help: 'upgrade: how long to wait for each VM (--vm-timeout).' },
   { name: 'cordonDrainTimeoutMinutes', label: 'Cordon/drain timeout (minutes)', type: 'number', default: String(DEFAULT_CORDON_DRAIN_TIMEOUT_MINUTES), group: 'operation', help: 'upgrade: how long to wait for each node to drain (--cordon-drain-timeout).' },
   { name: 'namespaces', label: 'Namespaces', type: 'list', group: 'operation', help: 'credentials: the namespaces the service account may deploy to (a Role and RoleBinding in each).' },
@@ -157,6 +165,7 @@ export interface AksEngineInputs {
   nodePool?: string;
   nodeCount?: number;
   upgradeVersion?: string;
+  baseImageOnly: boolean;
   vmTimeoutMinutes: number;
   cordonDrainTimeoutMinutes: number;
   namespaces: string[];
@@ -319,7 +328,8 @@ export function parseAksEngineInputs(read: InputReader, platform: Platform): Aks
   }
   const upgradeVersion = read.string('upgradeVersion');
   if (upgradeVersion !== undefined && !semver.valid(upgradeVersion)) throw new InputError('upgradeVersion', `expected a version like 1.34.4, got '${upgradeVersion}'`);
-  if (command === 'upgrade') requireIn(upgradeVersion, 'upgradeVersion', why);
+  const baseImageOnly = read.boolean('baseImageOnly');
+  if (command === 'upgrade' && !baseImageOnly) requireIn(upgradeVersion, 'upgradeVersion', `${why} (or set baseImageOnly: true to upgrade only the base OS image)`);
   const vmTimeoutMinutes = read.number('vmTimeoutMinutes', { min: 1, max: 600, integer: true })!;
   const cordonDrainTimeoutMinutes = read.number('cordonDrainTimeoutMinutes', { min: 1, max: 600, integer: true })!;
   const namespaces = read.list('namespaces');
@@ -371,6 +381,7 @@ export function parseAksEngineInputs(read: InputReader, platform: Platform): Aks
     nodePool,
     nodeCount,
     upgradeVersion,
+    baseImageOnly,
     vmTimeoutMinutes,
     cordonDrainTimeoutMinutes,
     namespaces,
