@@ -31,11 +31,12 @@ import { DEFAULT_ROLE_RULES, ensureServiceAccount } from './k8s-credentials';
 import { checkMarketplace, imagesFromParameters, imageUrn, type ImageRef, type MarketplaceCheck } from './marketplace';
 import { clusterNodeImages, imageRows, planBaseImageUpgrade } from './base-image';
 import { AksEngineRunner } from './runner';
+import { runReboot, type RebootOutputs } from './reboot';
 import { clusterKey, fetchState, latestState, LOGS_KIND, putDirectory, STATE_KIND, type StateData } from './state';
 import { inputFor, validateApiModel, type Problem } from './validate';
 
 /** Outputs (never a secret: the kubeconfig travels as a 0600 file path). */
-export interface AksEngineOutputs {
+export interface AksEngineOutputs extends RebootOutputs {
   kubeconfigPath?: string;
   apiServerFqdn?: string;
   stateVersion?: string;
@@ -756,6 +757,8 @@ export const aksEngine: Capability<AksEngineInputs, AksEngineOutputs> = {
         return doCredentials(run);
       case 'get-logs':
         return doGetLogs(run);
+      case 'reboot':
+        return runReboot(inputs.reboot!, { drainTimeoutMinutes: inputs.cordonDrainTimeoutMinutes, force: inputs.force }, ctx);
     }
   },
 };

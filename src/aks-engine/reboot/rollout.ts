@@ -92,6 +92,9 @@ export async function rebootRollout(o: RebootOptions, deps: RebootDeps, ctx: Run
     }
     if (result.status !== 'window-closed') result.status = result.rebooted.length ? 'done' : 'nothing-to-do';
     return result;
+  } catch (e) {
+    if (e instanceof StackHubError) e.outputs = { ...(e.outputs ?? {}), rebootStatus: 'failed', rebootedNodes: result.rebooted.join(',') };
+    throw e;
   } finally {
     report();
   }

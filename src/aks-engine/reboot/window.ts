@@ -72,9 +72,13 @@ export function parseRebootWindow(text: string, input = 'rebootWindow'): RebootW
   return { text, days, start, end, zone };
 }
 
+const formats = new Map<string, Intl.DateTimeFormat>();
+
 /** Local weekday (0 = Sunday) and minute of day of `t` in `zone`. */
 export function localTime(t: number, zone: string): { day: number; minute: number } {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(t));
+  let f = formats.get(zone);
+  if (!f) formats.set(zone, (f = new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })));
+  const parts = f.formatToParts(new Date(t));
   const get = (k: string): string => parts.find((p) => p.type === k)?.value ?? '';
   return { day: DAYS.indexOf(get('weekday') as (typeof DAYS)[number]), minute: Number(get('hour')) * 60 + Number(get('minute')) };
 }

@@ -191,9 +191,51 @@ function mergePatch(target: Record<string, unknown>, patch: Record<string, unkno
   }
 }
 
-/** Handles a nodes/pods/eviction request; false when the path is not one of them. */
+/** Legacy discovery documents (what kubectl reads to map `node` to /api/v1/nodes), for the kinds the stand-in serves. */
+const DISCOVERY: Record<string, unknown> = {
+  '/api': { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }] },
+  '/apis': {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: ['apps', 'rbac.authorization.k8s.io', 'policy'].map((g) => ({ name: g, versions: [{ groupVersion: `${g}/v1`, version: 'v1' }], preferredVersion: { groupVersion: `${g}/v1`, version: 'v1' } })),
+  },
+  '/api/v1': {
+    kind: 'APIResourceList',
+    groupVersion: 'v1',
+    resources: [
+      { name: 'nodes', singularName: 'node', namespaced: false, kind: 'Node', verbs: ['get', 'list', 'patch', 'update', 'watch'], shortNames: ['no'] },
+      { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list', 'delete', 'watch'], shortNames: ['po'] },
+      { name: 'pods/eviction', singularName: '', namespaced: true, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] },
+      { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['create', 'get', 'list'], shortNames: ['ns'] },
+      { name: 'configmaps', singularName: 'configmap', namespaced: true, kind: 'ConfigMap', verbs: ['create', 'get', 'update'], shortNames: ['cm'] },
+      { name: 'secrets', singularName: 'secret', namespaced: true, kind: 'Secret', verbs: ['create', 'get', 'update'] },
+      { name: 'serviceaccounts', singularName: 'serviceaccount', namespaced: true, kind: 'ServiceAccount', verbs: ['create', 'get', 'update'], shortNames: ['sa'] },
+    ],
+  },
+  '/apis/apps/v1': { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'apps/v1', resources: [{ name: 'daemonsets', singularName: 'daemonset', namespaced: true, kind: 'DaemonSet', verbs: ['create', 'get', 'update'], shortNames: ['ds'] }] },
+  '/apis/policy/v1': { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'policy/v1', resources: [{ name: 'poddisruptionbudgets', singularName: 'poddisruptionbudget', namespaced: true, kind: 'PodDisruptionBudget', verbs: ['get', 'list'], shortNames: ['pdb'] }] },
+  '/apis/rbac.authorization.k8s.io/v1': {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: 'rbac.authorization.k8s.io/v1',
+    resources: (
+      [
+        ['clusterroles', 'ClusterRole'],
+        ['clusterrolebindings', 'ClusterRoleBinding'],
+        ['roles', 'Role'],
+        ['rolebindings', 'RoleBinding'],
+      ] as const
+    ).map(([name, kind]) => ({ name, singularName: name.slice(0, -1), namespaced: name.startsWith('role'), kind, verbs: ['create', 'get', 'update'] })),
+  },
+};
+
+/** Handles a nodes/pods/eviction (or discovery) request; false when the path is not one of them. */
 export function handleNodes(w: NodeWorld, req: http.IncomingMessage, u: URL, body: string, send: (status: number, body: unknown) => void): boolean {
   const m = req.method ?? 'GET';
+  if (m === 'GET' && DISCOVERY[u.pathname]) {
+    send(200, DISCOVERY[u.pathname]);
+    return true;
+  }
   const nodeM = /^\/api\/v1\/nodes(?:\/([^/]+))?$/.exec(u.pathname);
   if (nodeM) {
     const name = nodeM[1] ? decodeURIComponent(nodeM[1]) : undefined;
