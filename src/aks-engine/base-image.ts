@@ -69,6 +69,9 @@ export function newestImageVersion(versions: string[]): string | undefined {
   return [...versions].filter((v) => /^\d+(\.\d+)*$/.test(v)).sort(compareImageVersions).pop();
 }
 
+/** The refusal when every node already runs the image the binary would use (ifNoNewerImage: succeed turns it into a result). */
+export class NoNewerImageError extends PreconditionError {}
+
 /** What the base-image-only upgrade would do, or why it is refused. */
 export interface BaseImagePlan {
   /** The image the binary would put on the nodes (one per distinct SKU). */
@@ -123,7 +126,7 @@ export function planBaseImageUpgrade(o: {
   }
   if (outdated.length === 0) {
     const current = o.target.map(imageUrn).join(', ');
-    throw new PreconditionError(
+    throw new NoNewerImageError(
       `no newer base image: every node already runs ${current}, the image ${by} uses for Kubernetes ${o.kubernetesVersion}${notes.length ? `; ${notes.join('; ')}` : ' and the newest the Hub\'s marketplace offers'}`,
     );
   }

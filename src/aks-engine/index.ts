@@ -29,7 +29,7 @@ import { aksEngineInputs, aksEngineOutputs, parseAksEngineInputs, aksEngineSecre
 import { EXAMPLE_APIMODEL, SUPPORTED_DISTROS } from './defaults';
 import { DEFAULT_ROLE_RULES, ensureServiceAccount } from './k8s-credentials';
 import { checkMarketplace, imagesFromParameters, imageUrn, type ImageRef, type MarketplaceCheck } from './marketplace';
-import { clusterNodeImages, imageRows, planBaseImageUpgrade } from './base-image';
+import { clusterNodeImages, imageRows, NoNewerImageError, planBaseImageUpgrade } from './base-image';
 import { AksEngineRunner } from './runner';
 import { runReboot, type RebootOutputs } from './reboot';
 import { clusterKey, fetchState, latestState, LOGS_KIND, putDirectory, STATE_KIND, type StateData } from './state';
@@ -43,6 +43,8 @@ export interface AksEngineOutputs extends RebootOutputs {
   clusterVersion?: string;
   apiModelPath?: string;
   versions?: unknown;
+  /** upgrade with baseImageOnly: `upgraded`, or `current` (ifNoNewerImage: succeed and nothing newer). */
+  baseImageStatus?: 'upgraded' | 'current';
 }
 
 /** What get-versions says. */
@@ -672,6 +674,11 @@ async function upgradeBaseImage(run: Run, storage: Storage, key: string, state: 
   let plan: ReturnType<typeof planBaseImageUpgrade> | undefined;
   try {
     plan = planBaseImageUpgrade({ nodes, target, marketplace, binaryVersion: run.binaryVersion, kubernetesVersion: current });
+  } catch (e) {
+    if (!(e instanceof NoNewerImageError) || inputs.ifNoNewerImage !== 'succeed') throw e;
+    ctx.log.info(e.message);
+    ctx.summary.text(`Nothing to upgrade: ${e.message}.`);
+    return { apiServerFqdn: before.fqdn, stateVersion: state.id, clusterVersion: current, baseImageStatus: 'current' };
   } finally {
     const rows = imageRows(nodes, target, marketplace);
     ctx.summary
@@ -682,7 +689,7 @@ async function upgradeBaseImage(run: Run, storage: Storage, key: string, state: 
   const extOk = checks[checks.length - 1];
   if (!extOk.ok) throw new PreconditionError(`${extOk.item} is not available on the Hub (${extOk.detail}): ask the Hub operator to download it to the marketplace`);
   ctx.log.progress(undefined, `upgrading the base image of ${plan.outdated.length} nodes of ${run.clusterName()} to ${plan.target.map(imageUrn).join(', ')} (Kubernetes ${current} unchanged: --force)`);
-  return runUpgrade(run, storage, key, state, before, current, true);
+  return { ...(await runUpgrade(run, storage, key, state, before, current, true)), baseImageStatus: 'upgraded' };
 }
 
 async function doCredentials(run: Run): Promise<AksEngineOutputs> {

@@ -115,6 +115,15 @@ export const aksEngineInputs: readonly InputDef[] = [
     group: 'operation',
     help: 'upgrade: re-create the nodes from a newer AKS base image at the Kubernetes version the cluster already runs (`aks-engine-azurestack upgrade --upgrade-version <current> --force`, as Microsoft\'s Azure Stack Hub docs describe "only upgrade the OS image"). The image is the one the resolved aks-engine-azurestack release is tied to; it must be in the Hub\'s marketplace. Refused when no node would get a newer image (the summary names the current image and the newest one the marketplace holds). upgradeVersion may be empty.',
   },
+  {
+    name: 'ifNoNewerImage',
+    label: 'When no newer base image exists',
+    type: 'pickList',
+    options: ['fail', 'succeed'],
+    default: 'fail',
+    group: 'operation',
+    help: 'upgrade with baseImageOnly: `fail` (the run fails naming the current image) or `succeed` (a scheduled check: nothing is done, the summary names the current image, output baseImageStatus is `current`).',
+  },
   { name: 'vmTimeoutMinutes', label: 'Upgrade VM timeout (minutes)', type: 'number', default: String(DEFAULT_VM_TIMEOUT_MINUTES), group: 'operation', help: 'upgrade: how long to wait for each VM (--vm-timeout).' },
   { name: 'cordonDrainTimeoutMinutes', label: 'Cordon/drain timeout (minutes)', type: 'number', default: String(DEFAULT_CORDON_DRAIN_TIMEOUT_MINUTES), group: 'operation', help: 'upgrade: how long to wait for each node to drain (--cordon-drain-timeout). reboot: how long a node\'s drain may take (PodDisruptionBudget refusals are retried until then).' },
   { name: 'namespaces', label: 'Namespaces', type: 'list', group: 'operation', help: 'credentials: the namespaces the service account may deploy to (a Role and RoleBinding in each).' },
@@ -138,6 +147,7 @@ export const aksEngineOutputs: readonly OutputDef[] = [
   { name: 'clusterVersion', description: 'Kubernetes version of the cluster after the run.' },
   { name: 'apiModelPath', description: 'validate: path of the final apimodel with every secret replaced by a placeholder.' },
   { name: 'versions', description: 'versions: JSON of what the binary can create and upgrade to.' },
+  { name: 'baseImageStatus', description: 'upgrade with baseImageOnly: `upgraded`, or `current` when no newer image exists and ifNoNewerImage is succeed.' },
   { name: 'rebootStatus', description: 'reboot: `done`, `nothing-to-do`, `outside-window` or `window-closed`.' },
   { name: 'rebootedNodes', description: 'reboot: the nodes rebooted, `site/node` comma-separated.' },
   { name: 'rebootPending', description: 'reboot: nodes that still need a reboot when the window closed (`site/node`, `site/*` for sites not reached).' },
@@ -173,6 +183,7 @@ export interface AksEngineInputs {
   nodeCount?: number;
   upgradeVersion?: string;
   baseImageOnly: boolean;
+  ifNoNewerImage: 'fail' | 'succeed';
   /** reboot only. */
   reboot?: RebootInputs;
   vmTimeoutMinutes: number;
@@ -393,6 +404,7 @@ export function parseAksEngineInputs(read: InputReader, platform: Platform): Aks
     nodeCount,
     upgradeVersion,
     baseImageOnly,
+    ifNoNewerImage: read.choice<'fail' | 'succeed'>('ifNoNewerImage') ?? 'fail',
     vmTimeoutMinutes,
     cordonDrainTimeoutMinutes,
     namespaces,

@@ -49,6 +49,7 @@ describe('aks-engine upgrade baseImageOnly (fake Hub + double)', function () {
     assert.equal(argv[argv.indexOf('--upgrade-version') + 1], '1.33.10', 'the Kubernetes version the cluster already runs');
     assert.equal(argv.at(-1), '--force');
     assert.equal(r.outputs.clusterVersion, '1.33.10');
+    assert.equal(r.outputs.baseImageStatus, 'upgraded');
     const vmReq = f.adfs.requests.find((q) => q.path.endsWith('/virtualMachines'))!;
     assert.equal(vmReq.path, '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/ratings-seattle/providers/Microsoft.Compute/virtualMachines');
     assert.equal(vmReq.query['api-version'], '2020-06-01');
@@ -63,6 +64,24 @@ describe('aks-engine upgrade baseImageOnly (fake Hub + double)', function () {
     assert.equal(r.error, "no newer base image: every node already runs microsoft-aks:aks:aks-engine-azurestack-ubuntu-2204:2026.139.1, the image aks-engine-azurestack v0.85.0 uses for Kubernetes 1.33.10 and the newest the Hub's marketplace offers");
     assert.deepEqual(upgradeCalls(), []);
     noStack(r.stderr);
+  });
+
+  it('ifNoNewerImage succeed (the scheduled check): nothing upgraded, the run succeeds, baseImageStatus current', async () => {
+    addClusterVms(f.adfs, 'ratings-seattle', { pool: 'linuxpool', masters: 3, workers: 3, image: { ...IMG, version: '2026.139.1' } });
+    const r = await upgrade({ ifNoNewerImage: 'succeed' });
+    assert.ok(r.ok, r.stderr);
+    assert.equal(r.outputs.baseImageStatus, 'current');
+    assert.equal(r.outputs.clusterVersion, '1.33.10');
+    assert.deepEqual(upgradeCalls(), []);
+    assert.match(r.stdout, /Nothing to upgrade: no newer base image: every node already runs microsoft-aks:aks:aks-engine-azurestack-ubuntu-2204:2026\.139\.1/);
+  });
+
+  it('ifNoNewerImage succeed does not hide other refusals (image not in the marketplace)', async () => {
+    addClusterVms(f.adfs, 'ratings-seattle', { pool: 'linuxpool', masters: 3, workers: 3, image: { ...IMG, version: '2024.311.1' } });
+    addImage(f.adfs, IMG.publisher, IMG.offer, IMG.sku, ['2024.311.1']);
+    const r = await upgrade({ ifNoNewerImage: 'succeed' });
+    assert.equal(r.ok, false);
+    assert.match(r.error ?? '', /which is not in the Hub's marketplace/);
   });
 
   it('a newer image in the marketplace that this release does not use: refused, says a later release pins it', async () => {
