@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { AdoValidator, checkTaskReferences, schemaMissing } from './helpers/ado';
-import { expandTemplate } from './helpers/expand';
-import { dependenciesOf, exampleSitesParameter, stepsOf, toYaml, type Job, type Stage, type Step } from './helpers/example';
-import { readTasks } from './helpers/manifests';
+import { expandFile, expandTemplate } from './helpers/expand';
+import { REPOS, dependenciesOf, exampleSitesParameter, stepsOf, toYaml, type Job, type Stage, type Step } from './helpers/example';
+import { readTasks, readYaml } from './helpers/manifests';
 
 const sites = exampleSitesParameter() as { name: string; pool: string; environment: string; azureStackConnection: string; kubernetesConnection: string }[];
 const tasksIn = (j: Job): Step[] => stepsOf(j).filter((s) => typeof s.task === 'string' && s.task.startsWith('StackHub') && s.task !== 'StackHubToolSetup@1');
@@ -86,5 +86,35 @@ describe('templates: stages/patch.yml (compiled)', () => {
   it('the template file itself validates as a stages template', async function () {
     if (schemaMissing()) this.skip();
     assert.deepEqual(await new AdoValidator().validateFile('templates/stages/patch.yml'), []);
+  });
+});
+
+describe('pipelines/azure-pipelines-patch.yml (the example, compiled)', () => {
+  const PATCH = 'pipelines/azure-pipelines-patch.yml';
+  const run = (variables: Record<string, string>): Stage[] => expandFile(PATCH, {}, { repos: REPOS, variables }).stages as Stage[];
+
+  it('scheduled: image check in the weekly run only (decided at run time), reboots in every run; same sites as the main example', () => {
+    const stages = run({ 'Build.Reason': 'Schedule', 'Build.CronSchedule.DisplayName': 'Weekly patch' });
+    assert.deepEqual(stages.map((s) => s.stage), sites.map((s) => `patch_${s.name}`));
+    for (const st of stages) {
+      assert.equal(st.jobs[0].condition, "and(succeeded(), eq(variables['Build.CronSchedule.DisplayName'], 'Weekly patch'))");
+      assert.deepEqual(tasksIn(st.jobs[1]).map((t) => [t.inputs?.command, t.inputs?.rebootWindow, t.inputs?.rebootHelperImage]), [['reboot', 'Sat 01:00-05:00 Europe/Berlin', 'registry.corp.local/platform/reboot-helper:1.0']]);
+    }
+    const own = (readYaml<{ parameters: { name: string; default: unknown }[] }>(PATCH).parameters.find((p) => p.name === 'sites')!.default);
+    assert.deepEqual(own, exampleSitesParameter(), 'the same site list as pipelines/azure-pipelines.yml (kept in step with sites.yaml by sites.test.ts)');
+    const schedules = (expandFile(PATCH, {}, { repos: REPOS, variables: {} }).schedules as { displayName: string }[]).map((x) => x.displayName);
+    assert.ok(schedules.includes('Weekly patch'), 'the condition names a schedule of the pipeline');
+  });
+
+  it('manual: the image check unconditionally, or only the reboots', () => {
+    for (const st of run({ 'Build.Reason': 'Manual' })) assert.equal(st.jobs[0].condition, 'succeeded()');
+    for (const st of expandFile(PATCH, { imageCheck: false }, { repos: REPOS, variables: { 'Build.Reason': 'Manual' } }).stages as Stage[]) assert.equal(st.jobs.length, 1);
+  });
+
+  it('every StackHub step matches task.json; validates once compiled', async function () {
+    const doc = expandFile(PATCH, {}, { repos: REPOS, variables: { 'Build.Reason': 'Schedule', 'Build.CronSchedule.DisplayName': 'Weekly patch' } });
+    assert.deepEqual(checkTaskReferences({ rel: 'azure-pipelines-patch.yml (expanded)', doc, parameters: new Map() }, readTasks()), []);
+    if (schemaMissing()) this.skip();
+    assert.deepEqual(await new AdoValidator().validateText(toYaml(doc), 'pipeline', 'azure-pipelines-patch.yml'), []);
   });
 });
