@@ -15,6 +15,7 @@ import { CliPlatform } from '../../src/platform/cli';
 import { runCapability } from '../../src/platform/run';
 import { ManualClock, realClock } from '../../src/traffic/clock';
 import { startKubeStandIn, type KubeStandIn } from '../helpers/aks-engine-double/kube';
+import { namedBinary, startBind, type BindServer } from '../helpers/bind';
 import { makeCa, makeServerCert, type TestCa } from '../helpers/tls';
 import { kubeconfigFor, stockCluster, TOKEN } from './reboot-fixture';
 
@@ -115,4 +116,70 @@ describe('aks-engine reboot (capability frame, CLI platform)', function () {
       noStack(r.stderr);
     });
   }
+
+  describe('GSLB drain through the real traffic controller (rfc2136 against BIND 9)', () => {
+    let bind: BindServer | undefined;
+    before(async function () {
+      if (!namedBinary()) {
+        console.log('    (skipped: no named (bind9) on this machine: scripts/prepare-machine.sh installs it)');
+        this.skip();
+      }
+      bind = await startBind({ zone: 'contoso.test' });
+    });
+    after(async () => bind?.stop());
+
+    const withTraffic = (): Record<string, string> => {
+      fs.writeFileSync(
+        sitesFile,
+        YAML.stringify({
+          sites: [
+            { name: 'seattle', cluster: { kubeconfig: { file: 'seattle.kubeconfig' } }, traffic: { target: '10.0.0.1', resolvers: [bind!.address] } },
+            { name: 'dublin', traffic: { target: '10.0.0.2', resolvers: [bind!.address] } },
+          ],
+        }),
+      );
+      return {
+        ...base(),
+        minWorkers: '2',
+        trafficProvider: 'rfc2136',
+        trafficDnsServer: bind!.address,
+        trafficDnsZone: 'contoso.test',
+        trafficDnsName: 'ratings.contoso.test',
+        trafficTsigKey: bind!.key.text,
+        skipHealthCheck: 'true',
+        trafficMaxDnsWaitSeconds: '0',
+      };
+    };
+
+    it('below minWorkers: seattle leaves the A record set for its reboots and comes back after', async () => {
+      await bind!.set('ratings.contoso.test', 'A', ['10.0.0.1', '10.0.0.2'], 60);
+      stockCluster(kube, { workers: 2, needReboot: ['k8s-linuxpool-0-0'] });
+      kube.world.pdbs.length = 0;
+      let during: string[] | undefined;
+      const tick = kube.world.helperRunning;
+      kube.world.helperRunning = () => {
+        // the moment the node goes down, look at the GSLB (DNS) as users would
+        if (!during && kube.world.nodes.get('k8s-linuxpool-0-0')!.reboots.length) void bind!.query('ratings.contoso.test', 'A').then((v) => (during = v));
+        return tick();
+      };
+      const r = await run(withTraffic());
+      assert.ok(r.ok, r.stderr);
+      assert.equal(r.outputs.rebootedNodes, 'seattle/k8s-linuxpool-0-0');
+      assert.deepEqual(during, ['10.0.0.2'], 'while seattle rebooted, only dublin was in the record set');
+      assert.deepEqual((await bind!.query('ratings.contoso.test', 'A')).sort(), ['10.0.0.1', '10.0.0.2'], 'restored after');
+      assert.ok(!r.stdout.includes(bind!.key.secret) && !r.stderr.includes(bind!.key.secret), 'the TSIG key is never printed');
+    });
+
+    it('a node that never comes back: seattle stays out of the record set (NEEDS AN OPERATOR)', async () => {
+      await bind!.set('ratings.contoso.test', 'A', ['10.0.0.1', '10.0.0.2'], 60);
+      stockCluster(kube, { workers: 2, needReboot: ['k8s-linuxpool-0-0'] });
+      kube.world.pdbs.length = 0;
+      kube.world.neverBack.add('k8s-linuxpool-0-0');
+      const r = await run(withTraffic());
+      assert.equal(r.ok, false);
+      assert.match(r.error ?? '', /^NEEDS AN OPERATOR: .* site seattle stays drained from the GSLB/);
+      assert.deepEqual(await bind!.query('ratings.contoso.test', 'A'), ['10.0.0.2']);
+    });
+  });
 });
+
