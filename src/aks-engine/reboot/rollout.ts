@@ -209,7 +209,7 @@ async function rebootBatch(site: RebootSite, batch: NodeState[], kube: RebootKub
       for (const s of stuck) rows.push([site.name, s, 'NOT back Ready: cordoned, NEEDS AN OPERATOR']);
       const traffic = drained ? `site ${site.name} stays drained from the GSLB` : `site ${site.name} was not drained from the GSLB (it kept enough workers)`;
       throw new NeedsOperatorError(
-        `NEEDS AN OPERATOR: node${stuck.length > 1 ? 's' : ''} ${stuck.join(', ')} of site ${site.name} did not come back Ready with a new boot id within ${Math.round(o.readyTimeoutMs / 60000)} min after the reboot request; the rollout stopped, the node stays cordoned and ${traffic}. Check the VM on the Hub, then uncordon it and restore the site (traffic restore --site ${site.name})`,
+        `NEEDS AN OPERATOR: node${stuck.length > 1 ? 's' : ''} ${stuck.join(', ')} of site ${site.name} did not come back Ready with a new boot id within ${Math.round(o.readyTimeoutMs / 60000)} min after the reboot request; the rollout stopped, the node stays cordoned and ${traffic}. Check the VM on the Hub, then uncordon it (kubectl uncordon ${stuck.join(' ')})${drained ? `, restore the site (stackhub-ha traffic restore --site ${site.name})` : ''} and run reboot again`,
       );
     }
     await clock.sleep(deps.pollMs);
