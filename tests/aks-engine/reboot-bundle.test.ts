@@ -1,14 +1,15 @@
 /**
- * `stackhub-ha cluster reboot` through the BUILT CLI (dist/cli/stackhub-ha.js, the one file with client-node
- * embedded) on every Node runtime of the machine: a real rollout of one node against the HTTPS Kubernetes API
- * stand-in (real clock: the node is back at the first poll), outside-the-window, and a bad input.
+ * `reboot` through the BUILT bundles on every Node runtime of the machine: the CLI (dist/cli/stackhub-ha.js, the one
+ * file with client-node embedded) — a real rollout of one node against the HTTPS Kubernetes API stand-in (real
+ * clock: the node is back at the first poll), outside the window, a bad input — and the ADO task of a per-site job
+ * (the site's Kubernetes service connection instead of the sites file's kubeconfig).
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { requireBuilt, runCli, runtimes } from '../helpers/harness';
+import { requireBuilt, runAdoTask, runCli, runtimes } from '../helpers/harness';
 import { startKubeStandIn, type KubeStandIn } from '../helpers/aks-engine-double/kube';
 import { makeCa, makeServerCert, type TestCa } from '../helpers/tls';
 import { kubeconfigFor, stockCluster, TOKEN } from './reboot-fixture';
@@ -69,6 +70,35 @@ describe('aks-engine reboot through the built CLI', function () {
         assert.equal(r.outputs.rebootStatus, 'outside-window');
         assert.match(r.outputs.nextRebootWindow, new RegExp(`^${day} \\d{4}-\\d\\d-\\d\\d 01:00 Europe/Berlin \\(`));
         assert.deepEqual(kube.requests, []);
+      });
+
+      it('ADO task, per-site job: the Kubernetes service connection reaches the cluster; outputs as task variables', async () => {
+        stockCluster(kube, { workers: 3, needReboot: ['k8s-linuxpool-0-1'] });
+        fs.writeFileSync(path.join(dir, 'sites.yaml'), YAML.stringify({ sites: [{ name: 'seattle' }, { name: 'dublin' }] }));
+        const now = Date.now();
+        const r = await runAdoTask({
+          task: 'StackHubAksEngineV1',
+          node: rt.path,
+          inputs: {
+            command: 'reboot',
+            sitesFile: path.join(dir, 'sites.yaml'),
+            rebootSites: 'seattle',
+            kubernetesConnection: 'k8s-seattle',
+            rebootHelperImage: 'registry.contoso.local/tools/reboot-helper:1.0',
+            minWorkers: '1',
+            rebootWindow: `daily ${hhmm(new Date(now - 3600_000))}-${hhmm(new Date(now + 3600_000))} UTC`,
+          },
+          endpoints: [{ id: 'k8s-seattle', scheme: 'None', parameters: { authorizationType: 'Kubeconfig', kubeconfig: kubeconfigFor(kube, ca), clusterContext: 'seattle' } }],
+        });
+        assert.equal(r.result, 'Succeeded', r.stdout + r.stderr);
+        assert.equal(r.variables.get('rebootedNodes')?.value, 'seattle/k8s-linuxpool-0-1');
+        assert.equal(r.variables.get('rebootStatus')?.value, 'done');
+        assert.equal(kube.world.nodes.get('k8s-linuxpool-0-1')!.reboots.length, 1);
+        // task-lib's own debug line of the endpoint's auth parameter is masked by the agent, which registers every
+        // service connection authorization parameter as a secret before the task starts
+        const leaks = r.stdout.split('\n').filter((l) => l.includes(TOKEN) && !l.startsWith('##vso[task.setsecret]') && !l.startsWith('##vso[task.debug]k8s-seattle auth param'));
+        assert.deepEqual(leaks, [], 'the connection\'s token only reaches the agent as a secret to mask');
+        assert.ok(r.stdout.includes(`##vso[task.setsecret]${TOKEN}`), 'and it is registered with the agent');
       });
 
       it('bad input: one line naming the input, exit 1, no stack', async () => {
