@@ -29,18 +29,22 @@ import { aksEngineInputs, aksEngineOutputs, parseAksEngineInputs, aksEngineSecre
 import { EXAMPLE_APIMODEL, SUPPORTED_DISTROS } from './defaults';
 import { DEFAULT_ROLE_RULES, ensureServiceAccount } from './k8s-credentials';
 import { checkMarketplace, imagesFromParameters, imageUrn, type ImageRef, type MarketplaceCheck } from './marketplace';
+import { clusterNodeImages, imageRows, NoNewerImageError, planBaseImageUpgrade } from './base-image';
 import { AksEngineRunner } from './runner';
+import { runReboot, type RebootOutputs } from './reboot';
 import { clusterKey, fetchState, latestState, LOGS_KIND, putDirectory, STATE_KIND, type StateData } from './state';
 import { inputFor, validateApiModel, type Problem } from './validate';
 
 /** Outputs (never a secret: the kubeconfig travels as a 0600 file path). */
-export interface AksEngineOutputs {
+export interface AksEngineOutputs extends RebootOutputs {
   kubeconfigPath?: string;
   apiServerFqdn?: string;
   stateVersion?: string;
   clusterVersion?: string;
   apiModelPath?: string;
   versions?: unknown;
+  /** upgrade with baseImageOnly: `upgraded`, or `current` (ifNoNewerImage: succeed and nothing newer). */
+  baseImageStatus?: 'upgraded' | 'current';
 }
 
 /** What get-versions says. */
@@ -585,9 +589,10 @@ async function doUpgrade(run: Run): Promise<AksEngineOutputs> {
   const { storage, key } = await run.store();
   const state = await loadState(run, storage, key);
   const before = clusterInfo(state.model);
-  const target = inputs.upgradeVersion!;
   const current = before.version;
   if (!semver.valid(current)) throw new PreconditionError(`cluster state ${state.id} has no valid orchestratorVersion ('${current}')`);
+  if (inputs.baseImageOnly) return upgradeBaseImage(run, storage, key, state, before);
+  const target = inputs.upgradeVersion!;
   const list = (await run.versions(current)).find((v) => v.version === current)?.upgrades ?? [];
   const nextMinorOnly = semver.major(target) === semver.major(current) && semver.minor(target) <= semver.minor(current) + 1;
   if (!list.includes(target) || !nextMinorOnly || semver.lte(target, current)) {
@@ -607,14 +612,28 @@ async function doUpgrade(run: Run): Promise<AksEngineOutputs> {
   if (m.checks) ctx.summary.heading('Marketplace prerequisites', 4).table(['item', 'available', 'detail'], m.checks.map((c) => [c.item, c.ok ? 'yes' : 'NO', c.detail]));
   reportProblems(run, m.problems, new Map([['upgradeVersion', 'upgradeVersion']]), 'upgradeVersion');
 
+  ctx.log.progress(undefined, `upgrading ${run.clusterName()} from ${current} to ${target}`);
+  return runUpgrade(run, storage, key, state, before, target, inputs.force);
+}
+
+/** Runs `aks-engine-azurestack upgrade` on the fetched state, stores the rewritten state, reports before/after. */
+async function runUpgrade(
+  run: Run,
+  storage: Storage,
+  key: string,
+  state: { dir: string; model: ApiModel; id: string },
+  before: ClusterInfo,
+  target: string,
+  force: boolean,
+): Promise<AksEngineOutputs> {
+  const { ctx, inputs } = run;
   const file = path.join(state.dir, 'apimodel.json');
   const h0 = hashFile(file);
   const rg = inputs.resourceGroup ?? run.clusterName();
-  ctx.log.progress(undefined, `upgrading ${run.clusterName()} from ${current} to ${target}`);
   let failure: unknown;
   try {
     await (await run.binary()).run(
-      upgradeArgs({ ...run.hubArgs(file, rg), upgradeVersion: target, vmTimeoutMinutes: inputs.vmTimeoutMinutes, cordonDrainTimeoutMinutes: inputs.cordonDrainTimeoutMinutes, force: inputs.force }),
+      upgradeArgs({ ...run.hubArgs(file, rg), upgradeVersion: target, vmTimeoutMinutes: inputs.vmTimeoutMinutes, cordonDrainTimeoutMinutes: inputs.cordonDrainTimeoutMinutes, force }),
       { label: 'upgrade' },
     );
   } catch (err) {
@@ -630,6 +649,47 @@ async function doUpgrade(run: Run): Promise<AksEngineOutputs> {
   }
   const kc = adminKubeconfig(state.dir);
   return { kubeconfigPath: kc ? ctx.secretFile('kubeconfig', kc) : undefined, apiServerFqdn: after.fqdn, stateVersion: stateVersion ?? state.id, clusterVersion: after.version };
+}
+
+/**
+ * `upgrade` with baseImageOnly: the nodes' images (ARM), the image the binary would use (generate dry run at the
+ * current version), the marketplace's versions of it; refuses when no node would get a newer image; else
+ * `upgrade --upgrade-version <current> --force` (Microsoft's documented way to apply a new AKS base image).
+ */
+async function upgradeBaseImage(run: Run, storage: Storage, key: string, state: { dir: string; model: ApiModel; id: string }, before: ClusterInfo): Promise<AksEngineOutputs> {
+  const { ctx, inputs } = run;
+  const current = before.version;
+  if (inputs.upgradeVersion !== undefined && inputs.upgradeVersion !== current) {
+    throw new InputError('upgradeVersion', `is ${inputs.upgradeVersion}, but baseImageOnly keeps the cluster's Kubernetes ${current}: leave upgradeVersion empty or set it to ${current}`);
+  }
+  const arm = await run.armClient();
+  if (!arm) throw new InputError('clientId', 'is required for upgrade with baseImageOnly: the nodes\' images and the marketplace are read through the Hub\'s ARM');
+  const distros = [...new Set([state.model.properties.masterProfile?.distro, ...(state.model.properties.agentPoolProfiles ?? []).map((a) => a.distro)].filter(Boolean))];
+  const target = await requiredImages(run, state.model);
+  const rg = inputs.resourceGroup ?? run.clusterName();
+  ctx.log.progress(undefined, `reading the base image of every node in resource group ${rg}`);
+  const nodes = await clusterNodeImages(arm, inputs.subscriptionId!, rg);
+  const checks = await checkMarketplace(arm, inputs.subscriptionId!, inputs.location!, target);
+  const marketplace = new Map(target.map((t, i) => [`${t.publisher}:${t.offer}:${t.sku}`.toLowerCase(), checks[i].found]));
+  let plan: ReturnType<typeof planBaseImageUpgrade> | undefined;
+  try {
+    plan = planBaseImageUpgrade({ nodes, target, marketplace, binaryVersion: run.binaryVersion, kubernetesVersion: current });
+  } catch (e) {
+    if (!(e instanceof NoNewerImageError) || inputs.ifNoNewerImage !== 'succeed') throw e;
+    ctx.log.info(e.message);
+    ctx.summary.text(`Nothing to upgrade: ${e.message}.`);
+    return { apiServerFqdn: before.fqdn, stateVersion: state.id, clusterVersion: current, baseImageStatus: 'current' };
+  } finally {
+    const rows = imageRows(nodes, target, marketplace);
+    ctx.summary
+      .heading('Base OS image', 4)
+      .text(`Distro ${distros.join(', ')} · Kubernetes ${current} (unchanged) · aks-engine-azurestack v${run.binaryVersion}`)
+      .table(['image', 'nodes run', `v${run.binaryVersion} upgrades to`, 'newest in the marketplace'], rows);
+  }
+  const extOk = checks[checks.length - 1];
+  if (!extOk.ok) throw new PreconditionError(`${extOk.item} is not available on the Hub (${extOk.detail}): ask the Hub operator to download it to the marketplace`);
+  ctx.log.progress(undefined, `upgrading the base image of ${plan.outdated.length} nodes of ${run.clusterName()} to ${plan.target.map(imageUrn).join(', ')} (Kubernetes ${current} unchanged: --force)`);
+  return { ...(await runUpgrade(run, storage, key, state, before, current, true)), baseImageStatus: 'upgraded' };
 }
 
 async function doCredentials(run: Run): Promise<AksEngineOutputs> {
@@ -705,6 +765,8 @@ export const aksEngine: Capability<AksEngineInputs, AksEngineOutputs> = {
         return doCredentials(run);
       case 'get-logs':
         return doGetLogs(run);
+      case 'reboot':
+        return runReboot(inputs.reboot!, { drainTimeoutMinutes: inputs.cordonDrainTimeoutMinutes, force: inputs.force }, ctx);
     }
   },
 };

@@ -12,9 +12,10 @@ import { encryptionInputs, parseEncryption, parseStorageTarget, storageInputs, t
 import type { ApiModel, ClusterShape } from './apimodel';
 import { DEFAULT_CORDON_DRAIN_TIMEOUT_MINUTES, DEFAULT_VM_TIMEOUT_MINUTES, EXAMPLE_APIMODEL, SUPPORTED_DISTROS } from './defaults';
 import { DNS_PREFIX, POOL_NAME } from './validate';
+import { parseRebootInputs, rebootInputDefs, type RebootInputs } from './reboot/inputs';
 
 /** The operations. */
-export const COMMANDS = ['validate', 'deploy', 'scale', 'upgrade', 'versions', 'credentials', 'get-logs'] as const;
+export const COMMANDS = ['validate', 'deploy', 'scale', 'upgrade', 'versions', 'credentials', 'get-logs', 'reboot'] as const;
 export type AksCommand = (typeof COMMANDS)[number];
 
 const ex = EXAMPLE_APIMODEL.properties;
@@ -29,7 +30,7 @@ const aksEngineInputDefs: readonly InputDef[] = [
     options: COMMANDS,
     default: 'validate',
     required: true,
-    help: '`validate` (no Hub changes: build the apimodel, check the rules and, with Hub credentials, the marketplace prerequisites), `deploy`, `scale`, `upgrade`, `versions` (what the aks-engine-azurestack binary can create/upgrade to), `credentials` (a namespace-limited service account and its kubeconfig) or `get-logs`.',
+    help: '`validate` (no Hub changes: build the apimodel, check the rules and, with Hub credentials, the marketplace prerequisites), `deploy`, `scale`, `upgrade`, `versions` (what the aks-engine-azurestack binary can create/upgrade to), `credentials` (a namespace-limited service account and its kubeconfig), `get-logs` or `reboot` (coordinated node reboots after unattended upgrades: the nodes whose /var/run/reboot-required is set, one site at a time, cordon/drain/reboot/uncordon, in the rebootWindow).',
   },
   // ---------------------------------------------------------------------------------------------- hub
   {
@@ -103,18 +104,37 @@ const aksEngineInputDefs: readonly InputDef[] = [
   { name: 'adminUsername', label: 'Admin user name', type: 'string', group: 'cluster', help: `Node admin user (default ${ex.linuxProfile.adminUsername}).` },
   { name: 'allowNonHA', label: 'Allow a non-HA cluster', type: 'boolean', default: 'false', group: 'cluster', help: 'Allow 1 control plane node and fewer than 2 workers (test clusters only).' },
   // ---------------------------------------------------------------------------------------------- operation
-  { name: 'force', label: 'Force', type: 'boolean', default: 'false', group: 'operation', help: 'deploy: deploy although state for this cluster exists (else use scale/upgrade). upgrade: allow a target beyond the next minor (aks-engine --force).' },
+  { name: 'force', label: 'Force', type: 'boolean', default: 'false', group: 'operation', help: 'deploy: deploy although state for this cluster exists (else use scale/upgrade). upgrade: allow a target beyond the next minor (aks-engine --force). reboot: also evict pods no controller manages (they are not recreated), as kubectl drain --force.' },
   { name: 'nodePool', label: 'Node pool', type: 'string', group: 'operation', help: 'scale: the pool to scale (default the first pool).' },
   { name: 'nodeCount', label: 'New node count', type: 'number', group: 'operation', help: 'scale: the pool\'s new node count (at least 2 unless allowNonHA).' },
   { name: 'upgradeVersion', label: 'Upgrade to version', type: 'string', group: 'operation', help: 'upgrade: target Kubernetes version; must be on the upgrade list of the current version (next minor only unless force) and its base image on the Hub.' },
+  {
+    name: 'baseImageOnly',
+    label: 'Upgrade only the base OS image',
+    type: 'boolean',
+    default: 'false',
+    group: 'operation',
+    help: 'upgrade: re-create the nodes from a newer AKS base image at the Kubernetes version the cluster already runs (`aks-engine-azurestack upgrade --upgrade-version <current> --force`, as Microsoft\'s Azure Stack Hub docs describe "only upgrade the OS image"). The image is the one the resolved aks-engine-azurestack release is tied to; it must be in the Hub\'s marketplace. Refused when no node would get a newer image (the summary names the current image and the newest one the marketplace holds). upgradeVersion may be empty.',
+  },
+  {
+    name: 'ifNoNewerImage',
+    label: 'When no newer base image exists',
+    type: 'pickList',
+    options: ['fail', 'succeed'],
+    default: 'fail',
+    group: 'operation',
+    help: 'upgrade with baseImageOnly: `fail` (the run fails naming the current image) or `succeed` (a scheduled check: nothing is done, the summary names the current image, output baseImageStatus is `current`).',
+  },
   { name: 'vmTimeoutMinutes', label: 'Upgrade VM timeout (minutes)', type: 'number', default: String(DEFAULT_VM_TIMEOUT_MINUTES), group: 'operation', help: 'upgrade: how long to wait for each VM (--vm-timeout).' },
-  { name: 'cordonDrainTimeoutMinutes', label: 'Cordon/drain timeout (minutes)', type: 'number', default: String(DEFAULT_CORDON_DRAIN_TIMEOUT_MINUTES), group: 'operation', help: 'upgrade: how long to wait for each node to drain (--cordon-drain-timeout).' },
+  { name: 'cordonDrainTimeoutMinutes', label: 'Cordon/drain timeout (minutes)', type: 'number', default: String(DEFAULT_CORDON_DRAIN_TIMEOUT_MINUTES), group: 'operation', help: 'upgrade: how long to wait for each node to drain (--cordon-drain-timeout). reboot: how long a node\'s drain may take (PodDisruptionBudget refusals are retried until then).' },
   { name: 'namespaces', label: 'Namespaces', type: 'list', group: 'operation', help: 'credentials: the namespaces the service account may deploy to (a Role and RoleBinding in each).' },
   { name: 'serviceAccount', label: 'Service account', type: 'string', default: 'stackhub-ha-deployer', group: 'operation', help: 'credentials: service account name (created in the first namespace).' },
   { name: 'roleRules', label: 'Role rules', type: 'object', group: 'operation', help: 'credentials: RBAC rules of the Role (YAML list of {apiGroups, resources, verbs}). Default: everything inside the namespace, nothing cluster-wide.' },
   { name: 'apiServerUrl', label: 'API server URL', type: 'string', group: 'operation', help: 'credentials: the API server URL to use instead of the one in the cluster state (e.g. through an internal load balancer); `http://` only for a local `kubectl proxy`, which has no TLS.' },
   { name: 'sshHost', label: 'SSH jump host', type: 'string', group: 'operation', help: 'get-logs: an SSH listener that reaches every node (default the API server FQDN).' },
   { name: 'sshPrivateKey', label: 'SSH private key', type: 'secret', group: 'operation', help: 'get-logs: the node admin\'s private key (default the key deploy generated, from the cluster state).' },
+  // ---------------------------------------------------------------------------------------------- reboot
+  ...rebootInputDefs,
   // ---------------------------------------------------------------------------------------------- state
   { name: 'siteName', label: 'Site name', type: 'string', group: 'state', help: 'Name of this cluster\'s site in the state store (default the location). A filesystem store declared on this site is refused.' },
   ...storageInputs({ group: 'state', what: 'cluster state' }),
@@ -122,13 +142,18 @@ const aksEngineInputDefs: readonly InputDef[] = [
 ];
 
 /** Every input of the AKS Engine capability; the task form shows the operation's own inputs for that operation. */
+// the reboot's own inputs, the GSLB provider choice and its probe knobs show for reboot; the provider's inputs by provider
+const forReboot = aksEngineInputDefs.filter((d) => (d.group === 'reboot' || d.group === 'probe' || d.name === 'trafficProvider' || d.name === 'trafficCaCertificate') && !d.when);
 export const aksEngineInputs: readonly InputDef[] = withCommands(aksEngineInputDefs, {
-  force: ['deploy', 'upgrade'],
+  ...Object.fromEntries(forReboot.map((d) => [d.name, ['reboot']])),
+  baseImageOnly: ['upgrade'],
+  ifNoNewerImage: ['upgrade'],
+  force: ['deploy', 'upgrade', 'reboot'],
   nodePool: ['scale'],
   nodeCount: ['scale'],
   upgradeVersion: ['upgrade'],
   vmTimeoutMinutes: ['upgrade'],
-  cordonDrainTimeoutMinutes: ['upgrade'],
+  cordonDrainTimeoutMinutes: ['upgrade', 'reboot'],
   namespaces: ['credentials'],
   serviceAccount: ['credentials'],
   roleRules: ['credentials'],
@@ -144,6 +169,11 @@ export const aksEngineOutputs: readonly OutputDef[] = [
   { name: 'clusterVersion', description: 'Kubernetes version of the cluster after the run.' },
   { name: 'apiModelPath', description: 'validate: path of the final apimodel with every secret replaced by a placeholder.' },
   { name: 'versions', description: 'versions: JSON of what the binary can create and upgrade to.' },
+  { name: 'baseImageStatus', description: 'upgrade with baseImageOnly: `upgraded`, or `current` when no newer image exists and ifNoNewerImage is succeed.' },
+  { name: 'rebootStatus', description: 'reboot: `done`, `nothing-to-do`, `outside-window` or `window-closed`.' },
+  { name: 'rebootedNodes', description: 'reboot: the nodes rebooted, `site/node` comma-separated.' },
+  { name: 'rebootPending', description: 'reboot: nodes that still need a reboot when the window closed (`site/node`, `site/*` for sites not reached).' },
+  { name: 'nextRebootWindow', description: 'reboot: when the window opens next (outside-window, window-closed).' },
 ];
 
 /** The auth for aks-engine and our own ARM calls. */
@@ -174,6 +204,10 @@ export interface AksEngineInputs {
   nodePool?: string;
   nodeCount?: number;
   upgradeVersion?: string;
+  baseImageOnly: boolean;
+  ifNoNewerImage: 'fail' | 'succeed';
+  /** reboot only. */
+  reboot?: RebootInputs;
   vmTimeoutMinutes: number;
   cordonDrainTimeoutMinutes: number;
   namespaces: string[];
@@ -336,7 +370,8 @@ export function parseAksEngineInputs(read: InputReader, platform: Platform): Aks
   }
   const upgradeVersion = read.string('upgradeVersion');
   if (upgradeVersion !== undefined && !semver.valid(upgradeVersion)) throw new InputError('upgradeVersion', `expected a version like 1.34.4, got '${upgradeVersion}'`);
-  if (command === 'upgrade') requireIn(upgradeVersion, 'upgradeVersion', why);
+  const baseImageOnly = read.boolean('baseImageOnly');
+  if (command === 'upgrade' && !baseImageOnly) requireIn(upgradeVersion, 'upgradeVersion', `${why} (or set baseImageOnly: true to upgrade only the base OS image)`);
   const vmTimeoutMinutes = read.number('vmTimeoutMinutes', { min: 1, max: 600, integer: true })!;
   const cordonDrainTimeoutMinutes = read.number('cordonDrainTimeoutMinutes', { min: 1, max: 600, integer: true })!;
   const namespaces = read.list('namespaces');
@@ -365,8 +400,10 @@ export function parseAksEngineInputs(read: InputReader, platform: Platform): Aks
     storage = parseStorageTarget(read, platform);
     encryption = parseEncryption(read, { write: ['deploy', 'scale', 'upgrade', 'get-logs'].includes(command), identity: command !== 'deploy' }, (s) => platform.mask(s));
   }
+  const reboot = command === 'reboot' ? parseRebootInputs(read, platform) : undefined;
   return {
     command,
+    reboot,
     armEndpoint,
     armEndpointInput,
     location,
@@ -388,6 +425,8 @@ export function parseAksEngineInputs(read: InputReader, platform: Platform): Aks
     nodePool,
     nodeCount,
     upgradeVersion,
+    baseImageOnly,
+    ifNoNewerImage: read.choice<'fail' | 'succeed'>('ifNoNewerImage') ?? 'fail',
     vmTimeoutMinutes,
     cordonDrainTimeoutMinutes,
     namespaces,

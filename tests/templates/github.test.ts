@@ -50,6 +50,7 @@ const INPUT_OBJECTS: Record<string, string> = {
   'drill-inputs': 'mongo-backup',
   'restore-inputs': 'mongo-backup',
   'cluster-inputs': 'aks-engine',
+  'reboot-inputs': 'aks-engine',
   'traffic-inputs': 'traffic-swap',
   'release-inputs': 'helm-release',
 };
@@ -183,6 +184,26 @@ describe('templates: GitHub reusable workflows and composite actions (offline va
       for (const id of ['backup', 'drill']) assert.equal(job('backup', id).strategy?.['fail-fast'], false);
       assert.equal(job('cluster-lifecycle', 'validate').strategy?.['max-parallel'], undefined);
       for (const id of ['preflight', 'backup']) assert.equal(job('multi-site-release', id).strategy?.['max-parallel'], undefined, `${id} runs on every site at once`);
+    });
+
+    it('patch and update: sites one by one, each the base image check then the reboots of that site only', () => {
+      const wf = readYaml<Workflow>('.github/workflows/patch.yml');
+      const job = wf.jobs.patch;
+      assert.equal(job.strategy?.['max-parallel'], 1);
+      assert.equal(job.strategy?.['fail-fast'], true);
+      const steps = (job.steps ?? []).filter((s) => s.uses && ourAction(s.uses) === 'aks-engine');
+      assert.deepEqual(steps.map((s) => [s.id, s.if, s.with?.command]), [
+        ['image', '${{ inputs.image-check }}', 'upgrade'],
+        ['reboot', '${{ inputs.reboot }}', 'reboot'],
+      ]);
+      assert.equal(steps[0].with?.baseImageOnly, 'true');
+      assert.equal(steps[0].with?.ifNoNewerImage, 'succeed', 'a week without a new image is a green run');
+      assert.equal(steps[1].with?.rebootSites, '${{ matrix.site.name }}', 'each job reboots its own site only');
+      assert.equal(steps[1].with?.sitesFile, '${{ inputs.sites-file }}');
+      assert.equal(steps[1].with?.rebootWindow, '${{ fromJSON(inputs.reboot-inputs).rebootWindow }}');
+      assert.equal(steps[1].with?.trafficProvider, '${{ fromJSON(inputs.traffic-inputs).trafficProvider }}');
+      assert.equal(steps[1].env?.STACKHUB_KUBECONFIG, '${{ secrets.kubeconfig }}');
+      for (const k of ['rebootWindow', 'trafficProvider', 'sitesFile']) assert.equal(steps[0].with?.[k], '', `the image step ignores ${k}`);
     });
 
     it('cluster changes: drain, operate, restore in that order; validation only validates', () => {

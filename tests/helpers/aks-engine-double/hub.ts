@@ -43,6 +43,13 @@ export interface FakeHubOptions {
   fqdn?: string;
 }
 
+/** A VM as Compute 2020-06-01 lists it (only the fields the capability reads, in their documented places). */
+export interface FakeVm {
+  name: string;
+  tags?: Record<string, string>;
+  imageReference: { publisher: string; offer: string; sku: string; version: string; exactVersion?: string };
+}
+
 export interface FakeHub {
   arm: TestServer;
   login: TestServer;
@@ -62,6 +69,8 @@ export interface FakeHub {
   images: Map<string, string[]>;
   /** VM extensions: `publisher:type` → versions. */
   extensions: Map<string, string[]>;
+  /** VMs per resource group (lower case): what `GET …/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines` lists. */
+  vms: Map<string, FakeVm[]>;
   /** Replaces the metadata answer (status, body) for a test; undefined restores the real one. */
   metadataOverride?: { status: number; body: string };
   /** Statuses to answer ARM listing requests with before the real answer (e.g. [429, 503]). */
@@ -108,6 +117,7 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     tokens: [] as string[],
     images: new Map<string, string[]>(),
     extensions: new Map<string, string[]>(),
+    vms: new Map<string, FakeVm[]>(),
     armFailures: [] as number[],
     rejections: [] as { clientId: string; why: string }[],
     assertions: [] as string[],
@@ -227,6 +237,22 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
         if (!versions) return json(res, 404, { error: { code: 'NotFound', message: 'Artifact: VMExtension was not found.' } });
         return json(res, 200, versions.map((v) => ({ name: v, location: ext[1], id: `${u.pathname}/${v}` })));
       }
+      const vmList = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachines$/i.exec(u.pathname);
+      if (req.method === 'GET' && vmList) {
+        if (u.searchParams.get('api-version') !== '2020-06-01') return json(res, 400, { error: { code: 'NoRegisteredProviderFound', message: `No registered resource provider found for API version '${u.searchParams.get('api-version')}'` } });
+        const list = hub.vms!.get(vmList[2].toLowerCase());
+        if (!list) return json(res, 404, { error: { code: 'ResourceGroupNotFound', message: `Resource group '${vmList[2]}' could not be found.` } });
+        return json(res, 200, {
+          value: list.map((v) => ({
+            name: v.name,
+            id: `/subscriptions/${vmList[1]}/resourceGroups/${vmList[2]}/providers/Microsoft.Compute/virtualMachines/${v.name}`,
+            type: 'Microsoft.Compute/virtualMachines',
+            location: region,
+            tags: v.tags ?? {},
+            properties: { vmId: crypto.randomUUID(), hardwareProfile: { vmSize: 'Standard_D2_v2' }, storageProfile: { imageReference: v.imageReference, osDisk: { osType: 'Linux' } }, provisioningState: 'Succeeded' },
+          })),
+        });
+      }
       json(res, 404, { error: { code: 'ResourceNotFound', message: `no route ${req.method} ${u.pathname}` } });
     })();
   }, { tls });
@@ -268,4 +294,16 @@ export function makeClientCert(dir: string, name = 'sp'): { certPem: string; key
   const combinedFile = path.join(dir, `${name}.pem`);
   fs.writeFileSync(combinedFile, certPem + keyPem, { mode: 0o600 });
   return { certPem, keyPem, certFile, keyFile, combinedFile };
+}
+
+/** Registers the VMs of an aks-engine cluster in a resource group: `masters` control plane VMs and `workers` pool VMs, all on one image. */
+export function addClusterVms(hub: FakeHub, resourceGroup: string, o: { pool: string; masters: number; workers: number; image: FakeVm['imageReference']; version?: string }): void {
+  const suffix = '12345678';
+  const tags = (pool: string): Record<string, string> => ({ orchestrator: `Kubernetes:${o.version ?? '1.33.10'}`, poolName: pool, resourceNameSuffix: suffix, aksEngineVersion: 'v0.85.0', creationSource: `aksengine-k8s-${pool}-${suffix}` });
+  const vms: FakeVm[] = [];
+  for (let i = 0; i < o.masters; i++) vms.push({ name: `k8s-master-${suffix}-${i}`, tags: tags('master'), imageReference: { ...o.image } });
+  for (let i = 0; i < o.workers; i++) vms.push({ name: `k8s-${o.pool}-${suffix}-${i}`, tags: tags(o.pool), imageReference: { ...o.image } });
+  // a VM of something else in the same group is not a node
+  vms.push({ name: 'jumpbox', imageReference: { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts', version: '22.04.202401010' } });
+  hub.vms.set(resourceGroup.toLowerCase(), vms);
 }

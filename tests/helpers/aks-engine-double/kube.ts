@@ -1,11 +1,22 @@
 /**
- * A local HTTP stand-in for the Kubernetes API calls `credentials` makes (documented REST shapes of core/v1 and
- * rbac.authorization.k8s.io/v1): namespaces, serviceaccounts, secrets, roles and rolebindings — GET, POST (409 when
+ * A local HTTP (or, with `tls`, HTTPS) stand-in for the Kubernetes API calls `credentials` and `reboot` make
+ * (documented REST shapes of core/v1, apps/v1 and rbac.authorization.k8s.io/v1): namespaces, serviceaccounts,
+ * secrets, configmaps, roles, rolebindings, daemonsets, clusterroles and clusterrolebindings — GET, POST (409 when
  * the object exists), PUT (409 on a stale resourceVersion), DELETE; a token controller that fills
- * `kubernetes.io/service-account-token` Secrets. Records every request; 127.0.0.1, port 0.
+ * `kubernetes.io/service-account-token` Secrets; nodes, pods and evictions from kube-nodes.ts. Records every
+ * request; 127.0.0.1, port 0. With `token`, requests without `Authorization: Bearer <token>` get 401.
  */
 import * as crypto from 'node:crypto';
 import { startHttpServer, type TestServer } from '../servers';
+import { handleNodes, nodeWorld, type NodeWorld } from './kube-nodes';
+
+export interface KubeStandInOptions {
+  tls?: { key: string; cert: string };
+  /** The bearer token every request must carry. */
+  token?: string;
+  /** Namespaces that exist from the start. */
+  namespaces?: string[];
+}
 
 type Obj = { metadata: { name: string; namespace?: string; resourceVersion?: string; [k: string]: unknown }; [k: string]: unknown };
 
@@ -20,15 +31,20 @@ export interface KubeStandIn {
   objects: Map<string, Obj>;
   /** The token the controller put into each token Secret. */
   tokens: Map<string, string>;
+  /** Nodes, pods, PodDisruptionBudgets (and the reboot helper's simulation). */
+  world: NodeWorld;
   close(): Promise<void>;
 }
 
-export async function startKubeStandIn(): Promise<KubeStandIn> {
+export async function startKubeStandIn(opts: KubeStandInOptions = {}): Promise<KubeStandIn> {
   const objects = new Map<string, Obj>();
   const tokens = new Map<string, string>();
   const requests: string[] = [];
   const authorizations: (string | undefined)[] = [];
   let rv = 100;
+  const world = nodeWorld();
+  world.helperRunning = () => [...objects.keys()].some((k) => k.startsWith('daemonsets/'));
+  for (const ns of opts.namespaces ?? []) objects.set(`namespaces//${ns}`, { metadata: { name: ns, resourceVersion: '1' } });
   const send = (res: import('node:http').ServerResponse, status: number, body: unknown): void => {
     const t = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(t) });
@@ -43,18 +59,26 @@ export async function startKubeStandIn(): Promise<KubeStandIn> {
       const u = new URL(req.url ?? '/', 'http://x');
       requests.push(`${req.method} ${u.pathname}`);
       authorizations.push(req.headers.authorization);
+      if (opts.token && req.headers.authorization !== `Bearer ${opts.token}`) return send(res, 401, statusBody(401, 'Unauthorized', 'Unauthorized'));
+      if (handleNodes(world, req, u, body, (st, b) => send(res, st, b))) return;
+      const cluster = /^\/apis\/rbac\.authorization\.k8s\.io\/v1\/(clusterroles|clusterrolebindings)(?:\/([^/]+))?$/.exec(u.pathname);
       const m =
         /^\/api\/v1\/(namespaces)(?:\/([^/]+))?$/.exec(u.pathname) ??
-        /^\/api\/v1\/namespaces\/([^/]+)\/(serviceaccounts|secrets)(?:\/([^/]+))?$/.exec(u.pathname) ??
+        /^\/api\/v1\/namespaces\/([^/]+)\/(serviceaccounts|secrets|configmaps)(?:\/([^/]+))?$/.exec(u.pathname) ??
+        /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/(daemonsets)(?:\/([^/]+))?$/.exec(u.pathname) ??
         /^\/apis\/rbac\.authorization\.k8s\.io\/v1\/namespaces\/([^/]+)\/(roles|rolebindings)(?:\/([^/]+))?$/.exec(u.pathname);
-      if (!m) return send(res, 404, statusBody(404, 'NotFound', `no route ${u.pathname}`));
+      if (!m && !cluster) return send(res, 404, statusBody(404, 'NotFound', `no route ${u.pathname}`));
       let kind: string;
       let ns: string | undefined;
       let name: string | undefined;
-      if (m[1] === 'namespaces') {
+      if (cluster) {
+        kind = cluster[1];
+        name = cluster[2];
+      } else if (m![1] === 'namespaces') {
         kind = 'namespaces';
-        name = m[2];
+        name = m![2];
       } else {
+        if (!m) return;
         ns = m[1];
         kind = m[2];
         name = m[3];
@@ -97,6 +121,6 @@ export async function startKubeStandIn(): Promise<KubeStandIn> {
       }
       send(res, 405, statusBody(405, 'MethodNotAllowed', `${req.method} ${u.pathname}`));
     });
-  });
-  return { server, url: server.url, requests, authorizations, objects, tokens, close: () => server.close() };
+  }, opts.tls ? { tls: opts.tls } : {});
+  return { server, url: server.url, requests, authorizations, objects, tokens, world, close: () => server.close() };
 }
