@@ -22,10 +22,8 @@ import { median } from '../scripts/bench';
 import { decryptStream, encryptStream, HashMeter } from '../src/shared/crypto';
 import { downloadToVerifiedCopy, downloadVerified, openPlaintext, openStorage, type ManifestObject, type Storage, type VerifiedCopy } from '../src/shared/storage';
 import { startAzurite, startS3rver } from '../tests/helpers/storage-servers';
+import { DOUBLES, MB, fakeMongo } from './mongo-common';
 
-const ROOT = path.resolve(__dirname, '..');
-const DOUBLES = path.join(ROOT, 'tests', 'helpers', 'mongo-doubles');
-const MB = 1024 * 1024;
 
 function sink(): Writable {
   return new Writable({ highWaterMark: 4 * MB, write: (_c, _e, cb) => cb() });
@@ -115,13 +113,7 @@ async function stagesFor(kind: string, store: Storage, obj: ManifestObject, work
 
 async function breakdown(sizeMB: number, reps: number): Promise<(string | number)[][]> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-breakdown-'));
-  const servers = path.join(work, 'servers');
-  fs.mkdirSync(servers);
-  const password = 'bench-password';
-  fs.writeFileSync(path.join(servers, 'bench-mongo_27017.json'), JSON.stringify({ users: { b: { password, roles: ['root'] } }, databases: { bench: { data: { count: 1000, bytes: sizeMB * MB } } } }));
-  const cfg = path.join(work, 'tools.yaml');
-  fs.writeFileSync(cfg, `uri: mongodb://b@bench-mongo:27017/\npassword: ${password}\n`, { mode: 0o600 });
-  const env: NodeJS.ProcessEnv = { PATH: `${DOUBLES}:${path.dirname(process.execPath)}:/usr/bin:/bin`, HOME: os.homedir(), MONGO_DOUBLE_SERVERS: servers };
+  const { cfg, env } = fakeMongo(work, sizeMB);
   // the archive: mongodump double → plaintext file → age file
   const plainFile = path.join(work, 'plain.archive');
   await new Promise<void>((resolve, reject) => {

@@ -18,33 +18,9 @@ import * as path from 'node:path';
 import type { Bench, Figure } from '../scripts/bench';
 import { median } from '../scripts/bench';
 import { startAzurite, startS3rver } from '../tests/helpers/storage-servers';
+import { DOUBLES, TASK, fakeMongo, measure } from './mongo-common';
 
-const ROOT = path.resolve(__dirname, '..');
-const DOUBLES = path.join(ROOT, 'tests', 'helpers', 'mongo-doubles');
-const TASK = path.join(ROOT, 'tasks', 'StackHubMongoBackupV1', 'dist', 'index.js');
-const MB = 1024 * 1024;
 
-interface Measured {
-  seconds: number;
-  rssMB: number;
-}
-
-/** Runs a process under /usr/bin/time: wall time and peak RSS. */
-function measure(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<Measured> {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', 'PEAKRSS %M', file, ...args], { env, cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-20000)));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      const rss = /PEAKRSS (\d+)/.exec(err);
-      if (code !== 0 || !rss) reject(new Error(`${path.basename(file)} ${args.slice(0, 3).join(' ')} failed (${code}): ${err.slice(-2000)}`));
-      else resolve({ seconds, rssMB: Number(rss[1]) / 1024 });
-    });
-  });
-}
 
 /** The baselines: one small Node program using the SDKs directly (run from the repo so it finds them). */
 const BASELINE = `
@@ -95,17 +71,10 @@ interface Target {
 
 async function benchSize(target: Target, sizeMB: number, reps: number): Promise<(string | number)[][]> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-restore-'));
-  const servers = path.join(work, 'servers');
-  fs.mkdirSync(servers);
-  const password = 'bench-password';
-  fs.writeFileSync(path.join(servers, 'bench-mongo_27017.json'), JSON.stringify({ users: { b: { password, roles: ['root'] } }, databases: { bench: { data: { count: 1000, bytes: sizeMB * MB } } } }));
-  const cfg = path.join(work, 'tools.yaml');
-  fs.writeFileSync(cfg, `uri: mongodb://b@bench-mongo:27017/\npassword: ${password}\n`, { mode: 0o600 });
+  const { cfg, uri, env } = fakeMongo(work, sizeMB);
   const { generateX25519Identity, identityToRecipient } = await import('age-encryption');
   const identity = await generateX25519Identity();
   const recipient = await identityToRecipient(identity);
-  const env: NodeJS.ProcessEnv = { PATH: `${DOUBLES}:${path.dirname(process.execPath)}:/usr/bin:/bin`, HOME: os.homedir(), TMPDIR: work, MONGO_DOUBLE_SERVERS: servers };
-  const uri = `mongodb://b:${password}@bench-mongo:27017/`;
   const task = (inputs: Record<string, string>): NodeJS.ProcessEnv => {
     const e: NodeJS.ProcessEnv = { ...env, AGENT_TEMPDIRECTORY: work, SYSTEM_DEBUG: 'false' };
     const all = { site: 'bench', scope: 'database', database: 'bench', connectionString: uri, storagePrefix: `r${sizeMB}`, storageRetries: '1', ...target.inputs, ...inputs };

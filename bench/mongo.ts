@@ -10,41 +10,15 @@
  * same bytes from a child process; the pipeline is the ADO task bundle. 256 MB always; 2 GB with
  * STACKHUB_BENCH_MONGO_2G=1.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Bench } from '../scripts/bench';
 import { median } from '../scripts/bench';
 import { startAzurite, type AzuriteServer } from '../tests/helpers/storage-servers';
+import { MB, TASK, fakeMongo, measure } from './mongo-common';
 
-const ROOT = path.resolve(__dirname, '..');
-const DOUBLES = path.join(ROOT, 'tests', 'helpers', 'mongo-doubles');
-/** The pipeline runs as the agents run it: the Azure Pipelines task bundle (heavy SDKs in vendor/ sidecars). */
-const TASK = path.join(ROOT, 'tasks', 'StackHubMongoBackupV1', 'dist', 'index.js');
-const MB = 1024 * 1024;
 
-interface Measured {
-  seconds: number;
-  rssMB: number;
-}
-
-/** Runs a process, returns wall time and its peak RSS (from the child's own report or /usr/bin/time). */
-function measure(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<Measured> {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', 'PEAKRSS %M', file, ...args], { env, cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-20000)));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      const rss = /PEAKRSS (\d+)/.exec(err);
-      if (code !== 0 || !rss) reject(new Error(`${path.basename(file)} ${args.slice(0, 3).join(' ')} failed (${code}): ${err.slice(-2000)}`));
-      else resolve({ seconds, rssMB: Number(rss[1]) / 1024 });
-    });
-  });
-}
 
 /** The baselines as one small Node program (run with the same Node, from the repo so it finds the SDK). */
 const BASELINE = `
@@ -75,26 +49,11 @@ const run = (tool, args, stdin) => new Promise((res, rej) => {
 
 async function benchSize(az: AzuriteServer, sizeMB: number, reps: number): Promise<(string | number)[][]> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-mongo-'));
-  const servers = path.join(work, 'servers');
-  fs.mkdirSync(servers);
-  const password = 'bench-password';
-  fs.writeFileSync(
-    path.join(servers, 'bench-mongo_27017.json'),
-    JSON.stringify({ users: { b: { password, roles: ['root'] } }, databases: { bench: { data: { count: 1000, bytes: sizeMB * MB } } } }),
-  );
-  const cfg = path.join(work, 'tools.yaml');
-  fs.writeFileSync(cfg, `uri: mongodb://b@bench-mongo:27017/\npassword: ${password}\n`, { mode: 0o600 });
+  const { servers, cfg, uri, env: base } = fakeMongo(work, sizeMB);
   const { generateX25519Identity, identityToRecipient } = await import('age-encryption');
   const identity = await generateX25519Identity();
   const recipient = await identityToRecipient(identity);
-  const env: NodeJS.ProcessEnv = {
-    PATH: `${DOUBLES}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
-    HOME: os.homedir(),
-    TMPDIR: work,
-    MONGO_DOUBLE_SERVERS: servers,
-    CS: az.connectionString,
-    URI: `mongodb://b:${password}@bench-mongo:27017/`,
-  };
+  const env: NodeJS.ProcessEnv = { ...base, CS: az.connectionString, URI: uri };
   const task = (inputs: Record<string, string>): NodeJS.ProcessEnv => {
     const e: NodeJS.ProcessEnv = { ...env, AGENT_TEMPDIRECTORY: work, SYSTEM_DEBUG: 'false' };
     const all = { site: 'bench', scope: 'database', database: 'bench', storageKind: 'azure-blob', storageContainer: 'bench', storageConnectionString: az.connectionString, connectionString: env.URI!, storagePrefix: `p${sizeMB}`, ...inputs };

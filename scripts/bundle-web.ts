@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
+import { htmlDocument } from '../src/report/page';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -22,22 +23,7 @@ export const WEB_BUDGET_GZIP_BYTES = 300 * 1024;
 
 /** The tab's HTML page: the script and nothing else. */
 export function tabHtml(): string {
-  return [
-    '<!doctype html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<meta name="color-scheme" content="light dark">',
-    '<title>Multi-site release</title>',
-    '</head>',
-    '<body>',
-    '<div id="app"><main class="shr"><p role="status">Loading the release record…</p></main></div>',
-    '<script src="results-tab.js"></script>',
-    '</body>',
-    '</html>',
-    '',
-  ].join('\n');
+  return htmlDocument('Multi-site release', [], ['<div id="app"><main class="shr"><p role="status">Loading the release record…</p></main></div>', '<script src="results-tab.js"></script>']);
 }
 
 /** Builds the tab into `outDir` (default `<repo>/dist/web`); returns the written files. */

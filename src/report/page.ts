@@ -17,11 +17,8 @@ export function keyboardScript(): string {
   return `(function(){var __name=function(f){return f};(${installKeyboard.toString()})(document);})();`;
 }
 
-/** The whole HTML document for release records (and backup lists). */
-export function reportPage(records: readonly ReleaseRecord[], lists: readonly BackupList[] = []): string {
-  const m = buildReport(records, lists);
-  const title = m ? `Release ${m.release} · ${m.result}` : 'Release';
-  const body = m ? renderReport(m) : renderMessage('Multi-site release', 'No release record.');
+/** An HTML document in the page's one shell (language, charset, viewport, light and dark): `head` and `body` are markup. */
+export function htmlDocument(title: string, head: readonly string[], body: readonly string[]): string {
   return [
     '<!doctype html>',
     '<html lang="en">',
@@ -29,16 +26,29 @@ export function reportPage(records: readonly ReleaseRecord[], lists: readonly Ba
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<meta name="color-scheme" content="light dark">',
-    // nothing may load from anywhere: the page is complete as it is
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">`,
+    ...head,
     `<title>${esc(title)}</title>`,
-    `<style>${REPORT_CSS}</style>`,
     '</head>',
     '<body>',
-    body,
-    `<script>${keyboardScript()}</script>`,
+    ...body,
     '</body>',
     '</html>',
     '',
   ].join('\n');
+}
+
+/** The whole HTML document for release records (and backup lists). */
+export function reportPage(records: readonly ReleaseRecord[], lists: readonly BackupList[] = []): string {
+  const m = buildReport(records, lists);
+  const title = m ? `Release ${m.release} · ${m.result}` : 'Release';
+  const body = m ? renderReport(m) : renderMessage('Multi-site release', 'No release record.');
+  return htmlDocument(
+    title,
+    [
+      // nothing may load from anywhere: the page is complete as it is
+      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">`,
+      `<style>${REPORT_CSS}</style>`,
+    ],
+    [body, `<script>${keyboardScript()}</script>`],
+  );
 }

@@ -17,8 +17,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as A from '../../src/helm-release/args';
-import { flagGroup, PFLAG_ERROR, pflagHelp, pool, type HelpFlag, type Verdict } from '../helpers/flag-contract';
-import { closedPort, runTool } from '../helpers/real-mongo-tools';
+import { flagGroup, PFLAG_ERROR, pflagHelp, pool, type HelpFlag, type Verdict, unreachableKubeconfig } from '../helpers/flag-contract';
+import { runTool } from '../helpers/real-mongo-tools';
 import { layer } from '../helpers/tool-fixtures';
 
 const DOUBLE = path.join(__dirname, '..', 'helpers', 'helm-double', 'helm-double.cjs');
@@ -67,13 +67,7 @@ describe('contract: the helm double accepts exactly the flags of the real helm 3
 
   before(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'helm-contract-'));
-    port = await closedPort();
-    kubeconfig = path.join(work, 'kubeconfig');
-    fs.writeFileSync(
-      kubeconfig,
-      `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:${port}"}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n`,
-      { mode: 0o600 },
-    );
+    ({ kubeconfig, port } = await unreachableKubeconfig(work));
     fs.writeFileSync(path.join(work, 'values.yaml'), 'a: 1\n');
     env = { PATH: '/usr/bin:/bin', HOME: work, HELM_CACHE_HOME: path.join(work, 'cache'), HELM_CONFIG_HOME: path.join(work, 'config'), HELM_DATA_HOME: path.join(work, 'data'), KUBECONFIG: kubeconfig };
   });

@@ -15,9 +15,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { kubectlCanIExecArgs, kubectlExecArgs, kubectlGetPodsArgs } from '../../src/mongo/args';
-import { KUBECTL_COMMANDS, kubectlTables, PFLAG_ERROR, pool, type KubectlFlag, type Verdict } from '../helpers/flag-contract';
+import { KUBECTL_COMMANDS, kubectlTables, PFLAG_ERROR, pool, type KubectlFlag, type Verdict, unreachableKubeconfig } from '../helpers/flag-contract';
 import { ROOT } from '../helpers/harness';
-import { closedPort, runTool } from '../helpers/real-mongo-tools';
+import { runTool } from '../helpers/real-mongo-tools';
 import { layer } from '../helpers/tool-fixtures';
 
 const DOUBLE = path.join(ROOT, 'tests', 'helpers', 'mongo-doubles', 'kubectl');
@@ -43,13 +43,7 @@ describe('contract: the kubectl double accepts exactly the flags of the real kub
 
   before(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'kubectl-contract-'));
-    port = await closedPort();
-    kubeconfig = path.join(work, 'kubeconfig');
-    fs.writeFileSync(
-      kubeconfig,
-      `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:${port}"}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n`,
-      { mode: 0o600 },
-    );
+    ({ kubeconfig, port } = await unreachableKubeconfig(work));
     env = { PATH: '/usr/bin:/bin', HOME: work, KUBECONFIG: kubeconfig };
   });
   after(() => work && fs.rmSync(work, { recursive: true, force: true }));

@@ -6,6 +6,9 @@
  * `      --dry-run   usage` (a bool: no type word). kubectl prints its own layout: `    -A, --all-namespaces=false:`
  * then the usage on the next lines (the default value after `=`; `true`/`false` for a bool).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { closedPort } from './real-mongo-tools';
 
 /** One flag as the help shows it. */
 export interface HelpFlag {
@@ -167,4 +170,16 @@ export function kubectlTables(bin: string, run: (args: string[]) => string): Rec
   for (const cmd of KUBECTL_COMMANDS) out[cmd] = kubectlTable(run([...cmd.split(' '), '--help']));
   void bin;
   return out;
+}
+
+/** Writes `<dir>/kubeconfig` for a cluster at 127.0.0.1 on a closed port: real tools get past parsing, then fail to connect. */
+export async function unreachableKubeconfig(dir: string): Promise<{ kubeconfig: string; port: number }> {
+  const port = await closedPort();
+  const file = path.join(dir, 'kubeconfig');
+  fs.writeFileSync(
+    file,
+    `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:${port}"}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n`,
+    { mode: 0o600 },
+  );
+  return { kubeconfig: file, port };
 }

@@ -179,6 +179,16 @@ describe('mongo-backup bundles (ADO task, GitHub Action, CLI)', function () {
     assert.match(prune.stderr, /^error: input 'keepLast': expected a whole number of at least 1, got '-2'/m);
     const unknown = await cli(['mongo', 'restore', '--site', 'bad', '--storage-path', store, '--storage-location', 'off-hub', '--scope', 'database', '--database', 'shop', '--backup-id', 'deadbeef', '--connection-string-env', 'MONGO_URI']);
     assert.match(unknown.stderr, /^error: input 'backupId': no complete backup|^error: input 'backupId': unknown backup id/m);
+    // no mongodump on PATH (tool setup not run): one line, not an unhandled stream error; nothing stored
+    const plainBase = base.filter((a, i) => a !== '--encryption-recipients' && base[i - 1] !== '--encryption-recipients');
+    for (const args of [base, [...plainBase, '--encryption', 'none']]) {
+      const noTool = await cli([...args, '--scope', 'database', '--database', 'ratings'], { PATH: path.dirname(process.execPath) });
+      assert.equal(noTool.exitCode, 1, noTool.stderr);
+      assert.match(noTool.stderr, /^error: mongodump not found on PATH: set up the MongoDB Database Tools first/m);
+      assert.doesNotMatch(noTool.stderr, /Unhandled 'error' event/);
+      noStack(noTool.stderr);
+      assert.deepEqual(listFiles(store).filter((f) => !f.endsWith('/')), [], `${args.join(' ')}: nothing left in storage`);
+    }
     const onArgv = await cli(['mongo', 'backup', '--site', 'bad', '--connection-string', 'mongodb://u:p@h/']);
     assert.equal(onArgv.exitCode, 1);
     assert.match(onArgv.stderr, /secret values are not accepted on the command line/);

@@ -118,11 +118,33 @@ export class SetWriter {
   async put(name: string, plaintext: Readable, contentType = 'application/octet-stream'): Promise<ManifestObject> {
     if (name === MANIFEST || name.includes('/')) throw new Error(`bug: object name '${name}'`);
     const plain = new ByteCounter();
-    plaintext.once('error', (e) => plain.destroy(e));
+    // The source's failure (the dump tool died, or was not found) is the cause to report: kept here, so it never
+    // becomes an unhandled 'error' event while the storage side is still being set up.
+    // The encrypted body is failed with it, so the storage write rejects (and commits nothing) instead of waiting.
+    let failed: Error | undefined;
+    const encrypted: { body?: Readable } = {};
+    const fail = (e: Error): void => {
+      failed ??= e;
+      plain.destroy(e);
+      encrypted.body?.destroy(e);
+    };
+    plaintext.once('error', fail);
+    plain.on('error', fail);
     const counted = plaintext.pipe(plain);
-    const body = this.opts.encryption.format === 'age' ? await encryptStream(counted, this.opts.encryption.recipients) : counted;
+    let body: Readable = counted;
+    if (this.opts.encryption.format === 'age') {
+      body = encrypted.body = await encryptStream(counted, this.opts.encryption.recipients);
+      body.on('error', (e) => (failed ??= e));
+      if (failed) body.destroy(failed);
+    }
     this.written.push(name);
-    const r = await this.storage.put(this.key(name), body, { onProgress: this.opts.onProgress, contentType });
+    let r: Awaited<ReturnType<Storage['put']>>;
+    try {
+      r = await this.storage.put(this.key(name), body, { onProgress: this.opts.onProgress, contentType });
+    } catch (e) {
+      throw failed ?? e;
+    }
+    if (failed) throw failed;
     const obj: ManifestObject = { name, size: r.bytes, sha256: r.sha256, encrypted: this.opts.encryption.format === 'age', plainSize: plain.bytes };
     this.objects.push(obj);
     return obj;

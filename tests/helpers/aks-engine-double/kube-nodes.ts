@@ -14,19 +14,14 @@
  * boot id starts a reboot — the node turns NotReady for `rebootReads` reads, then Ready with a new boot id and the
  * sentinel cleared (or never, for nodes in `neverBack`).
  */
+import type { NodeState } from '../../../src/aks-engine/reboot/kube';
 import * as crypto from 'node:crypto';
 import type * as http from 'node:http';
 
 type Json = Record<string, unknown>;
 
 /** A simulated node. */
-export interface SimNode {
-  name: string;
-  controlPlane: boolean;
-  unschedulable: boolean;
-  ready: boolean;
-  bootId: string;
-  annotations: Record<string, string>;
+export interface SimNode extends NodeState {
   /** /var/run/reboot-required exists on the host. */
   rebootRequired: boolean;
   packages: string;
