@@ -26,13 +26,14 @@ import {
   type Scope,
 } from './args';
 
-export const COMMANDS = ['backup', 'restore', 'list', 'prune', 'drill'] as const;
+export const COMMANDS = ['backup', 'restore', 'list', 'prune', 'drill', 'primary-status', 'primary-move'] as const;
 export type MongoCommand = (typeof COMMANDS)[number];
 
 const G_SOURCE = 'source';
 const G_CLUSTER = 'cluster';
 const G_RESTORE = 'restore';
 const G_RETENTION = 'retention';
+const G_PRIMARY = 'primary';
 
 export const mongoInputs: readonly InputDef[] = [
   {
@@ -42,14 +43,14 @@ export const mongoInputs: readonly InputDef[] = [
     required: true,
     default: 'backup',
     options: COMMANDS,
-    help: '`backup` (dump → age → off-Hub storage, manifest last), `restore` (latest or backupId; verified before mongorestore starts), `list`, `prune` (retention, interrupted backups), `drill` (restore the latest backup into a scratch target, compare counts, drop it, report RPO/RTO).',
+    help: '`backup` (dump → age → off-Hub storage, manifest last), `restore` (latest or backupId; verified before mongorestore starts), `list`, `prune` (retention, interrupted backups), `drill` (restore the latest backup into a scratch target, compare counts, drop it, report RPO/RTO), `primary-status` (per replica-set member: site, state, priority, optime lag, health), `primary-move` (make a member of `site` the primary: raise its priority, `replSetStepDown` with catch-up, wait until it is primary and majority-committed, then the configured priorities led by it). The primary commands need no storage inputs; they run mongosh where the tools run (`place`).',
   },
   {
     name: 'site',
     label: 'Site',
     type: 'string',
     required: true,
-    help: 'The site whose MongoDB is backed up (a name from the sites file, [a-z0-9-]); the first path segment of every backup.',
+    help: 'The site whose MongoDB is backed up (a name from the sites file, [a-z0-9-]); the first path segment of every backup. primary-move: the site that gets the primary (its connection / pod is used, so run it on that site\'s agent).',
   },
   {
     name: 'sitesFile',
@@ -208,6 +209,46 @@ export const mongoInputs: readonly InputDef[] = [
     help: 'prune: backup prefixes without a manifest, and incomplete multipart uploads, older than this are interrupted backups: reported and removed.',
   },
   { name: 'dryRun', label: 'Dry run', type: 'boolean', default: 'false', group: G_RETENTION, help: 'prune: report what would be deleted, delete nothing.' },
+  {
+    name: 'maxLagSeconds',
+    label: 'Largest replication lag (seconds)',
+    type: 'number',
+    default: '10',
+    group: G_PRIMARY,
+    help: 'primary-move: refuse when the target member is further behind the primary (or, without a primary, the newest member) than this, before anything is changed.',
+  },
+  {
+    name: 'stepDownSeconds',
+    label: 'Step-down period (seconds)',
+    type: 'number',
+    default: '60',
+    group: G_PRIMARY,
+    help: 'primary-move: `replSetStepDown` seconds: the old primary cannot be re-elected for this long. Must exceed catchUpSeconds.',
+  },
+  {
+    name: 'catchUpSeconds',
+    label: 'Catch-up period (seconds)',
+    type: 'number',
+    default: '10',
+    group: G_PRIMARY,
+    help: 'primary-move: `secondaryCatchUpPeriodSecs`: how long the old primary waits for an electable secondary to catch up before stepping down (the step-down fails, and the priorities are put back, when none does).',
+  },
+  {
+    name: 'electionTimeoutSeconds',
+    label: 'Election wait (seconds)',
+    type: 'number',
+    default: '120',
+    group: G_PRIMARY,
+    help: 'primary-move: longest wait for the target to be primary with its first write majority-committed.',
+  },
+  {
+    name: 'allowForceReconfig',
+    label: 'Allow a forced reconfiguration (DATA-LOSS risk)',
+    type: 'boolean',
+    default: 'false',
+    group: G_PRIMARY,
+    help: 'primary-move when the replica set has NO primary (a majority of voting members is down, e.g. the other site is lost): run `replSetReconfig` with `force: true` on the target member, giving the unreachable members votes 0 and priority 0 so that the survivors can elect it. DATA-LOSS RISK: writes the old primary accepted that had not replicated to the survivors are rolled back when its members return (and are lost if they never do); a forced config can also split the set if the other site is only cut off, not down. Give the votes back with a normal reconfiguration once the site returns.',
+  },
   { name: 'timeoutMinutes', label: 'Tool timeout (minutes)', type: 'number', default: '240', help: 'Longest a dump or restore may run; the tool\'s process tree is killed after it.' },
   ...storageInputs({ what: 'backups' }),
   ...encryptionInputs({ writes: true, reads: true }),
@@ -224,6 +265,10 @@ export const mongoOutputs: readonly OutputDef[] = [
   { name: 'verified', description: 'drill: true when the restored per-collection counts match the manifest.' },
   { name: 'backups', description: 'list: JSON array of the backups (id, time, sizeBytes, scope, database, signed, status).' },
   { name: 'deleted', description: 'prune: number of backups deleted (or that would be, with dryRun).' },
+  { name: 'primaryBefore', description: 'primary-status / primary-move: the primary before, `host (site)` (empty when there was none).' },
+  { name: 'primaryAfter', description: 'primary-move: the primary after, `host (site)`.' },
+  { name: 'primarySite', description: 'primary-status / primary-move: the site of the primary at the end (empty when none or unmapped).' },
+  { name: 'members', description: 'primary-status / primary-move: JSON array of the members at the end (host, site, state, priority, votes, lagSeconds, healthy).' },
 ];
 
 /** Where to find a MongoDB instance and how its tools get credentials. */
@@ -243,6 +288,8 @@ export interface MongoInputs {
   command: MongoCommand;
   site: string;
   siteDef?: Site;
+  /** Every site of the sites file (member → site mapping of the primary commands); [] without one. */
+  sites: Site[];
   scope: Scope;
   database?: string;
   collection?: string;
@@ -262,8 +309,11 @@ export interface MongoInputs {
   workDirectory?: string;
   drillTarget: 'scratch' | 'same-instance';
   retention: { keepLast?: number; keepDays?: number; orphanGraceHours: number; dryRun: boolean };
-  storage: ParsedStorage;
-  enc: ParsedEncryption;
+  /** Undefined for the primary commands (they touch no storage). */
+  storage?: ParsedStorage;
+  enc?: ParsedEncryption;
+  /** The primary commands' settings. */
+  primary: { maxLagSeconds: number; stepDownSeconds: number; catchUpSeconds: number; electionTimeoutSeconds: number; allowForceReconfig: boolean };
   timeoutMs: number;
 }
 
@@ -316,7 +366,8 @@ export function parseMongoInputs(read: InputReader, platform: Platform): MongoIn
   const site = read.requiredString('site');
   if (!/^[a-z0-9][a-z0-9-]*$/.test(site)) throw new InputError('site', `expected a site name ([a-z0-9-]), got '${site}'`);
   const sitesFile = read.filePath('sitesFile');
-  const siteDef = sitesFile ? findSite(loadSitesFile(sitesFile, 'sitesFile'), site, 'site') : undefined;
+  const sitesDoc = sitesFile ? loadSitesFile(sitesFile, 'sitesFile') : undefined;
+  const siteDef = sitesDoc ? findSite(sitesDoc, site, 'site') : undefined;
   const sitesDir = sitesFile ? path.dirname(sitesFile) : process.cwd();
 
   const scope = read.choice<Scope>('scope') ?? 'instance';
@@ -341,7 +392,8 @@ export function parseMongoInputs(read: InputReader, platform: Platform): MongoIn
   const siteConn = siteDef?.mongo?.connection ? readSecretRef(siteDef.mongo.connection, 'connectionString', process.env, sitesDir) : undefined;
   if (siteConn) platform.mask(siteConn);
 
-  const needsSource = command === 'backup' || command === 'restore' || (command === 'drill' && read.string('drillTarget') === 'same-instance');
+  const isPrimary = command === 'primary-status' || command === 'primary-move';
+  const needsSource = isPrimary || command === 'backup' || command === 'restore' || (command === 'drill' && read.string('drillTarget') === 'same-instance');
   const source = needsSource
     ? endpoint(read, place, { conn: 'connectionString', ns: 'podNamespace', pod: 'podName', selector: 'podSelector', container: 'podContainer', config: 'podConfigPath' }, { conn: siteConn, pod: siteDef?.mongo?.pod }, true)
     : undefined;
@@ -409,14 +461,27 @@ export function parseMongoInputs(read: InputReader, platform: Platform): MongoIn
   }
   const timeoutMs = (read.number('timeoutMinutes', { min: 1, max: 7 * 24 * 60, integer: true }) ?? 240) * 60_000;
 
-  const storage = parseStorageTarget(read, platform);
-  guardSameHub(storage, siteDef ?? { name: site }, { warning: () => undefined }); // refuse early; the warning is logged by run
-  const enc = parseEncryption(read, { write: command === 'backup', identity: false }, (s) => platform.mask(s));
+  const maxLagSeconds = read.number('maxLagSeconds', { min: 0, max: 86400 }) ?? 10;
+  const stepDownSeconds = read.number('stepDownSeconds', { min: 1, max: 86400, integer: true }) ?? 60;
+  const catchUpSeconds = read.number('catchUpSeconds', { min: 0, max: 86400, integer: true }) ?? 10;
+  if (catchUpSeconds >= stepDownSeconds) throw new InputError('catchUpSeconds', `must be less than stepDownSeconds (${stepDownSeconds}): replSetStepDown refuses a step-down period that is not greater than secondaryCatchUpPeriodSecs`);
+  const electionTimeoutSeconds = read.number('electionTimeoutSeconds', { min: 1, max: 3600, integer: true }) ?? 120;
+  const allowForceReconfig = read.boolean('allowForceReconfig');
+  const primary = { maxLagSeconds, stepDownSeconds, catchUpSeconds, electionTimeoutSeconds, allowForceReconfig };
+
+  let storage: ParsedStorage | undefined;
+  let enc: ParsedEncryption | undefined;
+  if (!isPrimary) {
+    storage = parseStorageTarget(read, platform);
+    guardSameHub(storage, siteDef ?? { name: site }, { warning: () => undefined }); // refuse early; the warning is logged by run
+    enc = parseEncryption(read, { write: command === 'backup', identity: false }, (s) => platform.mask(s));
+  }
 
   return {
     command,
     site,
     siteDef,
+    sites: sitesDoc?.sites ?? [],
     scope,
     database,
     collection,
@@ -436,6 +501,7 @@ export function parseMongoInputs(read: InputReader, platform: Platform): MongoIn
     retention: { keepLast, keepDays, orphanGraceHours, dryRun },
     storage,
     enc,
+    primary,
     timeoutMs,
   };
 }
