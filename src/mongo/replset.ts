@@ -242,6 +242,7 @@ export function planMove(st: PrimaryStatus, config: ReplSetConfig, o: MoveOption
     }
     const down = st.members.filter((m) => !m.healthy);
     const forced = structuredClone(config);
+    forced.version = config.version + 1; // the server raises a forced version further by a large random number
     for (const c of forced.members) {
       if (down.some((d) => d.id === c._id)) {
         c.votes = 0;
