@@ -18,6 +18,8 @@
  *   any reachable member; of those the highest priority wins (ties: lowest _id);
  * - a reachable, caught-up member of strictly higher priority than the primary takes over (priority takeover) once
  *   that has held for settings.electionTimeoutMillis of virtual time;
+ * - time passes only in sleep() and in the step-down's catch-up; then members that are not `stuck` catch up one
+ *   second per second;
  * - replSetStepDown waits up to secondaryCatchUpPeriodSecs for an electable secondary to catch up (a `stuck`
  *   member never does) and fails with ExceededTimeLimit (262) when none did; the old primary is not electable for
  *   the step-down period;
@@ -184,8 +186,13 @@ class ReplSet {
     this.event(`${m.host} elected primary in term ${this.s.term} (${why})`);
     this.tick();
   }
+  /** Time passes: replication goes on (a member that is not `stuck` catches up one second per second). */
   sleep(seconds) {
     this.s.now += seconds;
+    for (const m of this.s.config.members) {
+      const n = this.node(m.host);
+      if (n && !n.down && !n.stuck && n.state !== 'PRIMARY') n.lagSeconds = Math.max(0, (n.lagSeconds || 0) - seconds);
+    }
     this.tick();
   }
 
