@@ -61,7 +61,7 @@ async function runJob<T>(place: ToolPlace, job: PrimaryJob, timeoutMs: number): 
 }
 
 /** The seed hosts of the connection (the config may name the members differently: both are tried). */
-function seedHosts(inputs: MongoInputs): string[] {
+function seedHosts(inputs: Pick<MongoInputs, 'source'>): string[] {
   const ep = inputs.source!;
   const uri = ep.place === 'agent' ? ep.uri : 'uri' in ep.config ? ep.config.uri : undefined;
   return uri && !uri.srv ? uri.hosts.map((h) => (h.includes(':') ? h : `${h}:27017`)) : [];
@@ -94,7 +94,7 @@ export function primaryOutputs(r: PrimaryResult): PrimaryOutputs {
 }
 
 /** Reads the replica-set status (every member, by site). Opens and cleans up its own place. */
-export async function readPrimaryStatus(inputs: MongoInputs, ctx: RunContext, hosts?: string[]): Promise<PrimaryStatus> {
+export async function readPrimaryStatus(inputs: Pick<MongoInputs, 'source' | 'kube' | 'sites' | 'timeoutMs'>, ctx: RunContext, hosts?: string[]): Promise<PrimaryStatus> {
   const place = await openPlace(inputs.source!, inputs.kube, ctx);
   try {
     return summarize(await readView(place, hosts ?? seedHosts(inputs), inputs.timeoutMs), inputs.sites);
