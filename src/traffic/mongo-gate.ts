@@ -57,29 +57,40 @@ export interface MongoGateConfig {
   sites: SitesFile['sites'];
 }
 
+/** How to read a replica set's status from a site (the gate's and the release record's). */
+export type MongoAccess = Pick<MongoGateConfig, 'source' | 'kube' | 'sites'>;
+
 /** Parses the gate's inputs for an operation that sends users to `site` (undefined when the gate is off). */
 export function parseMongoGate(read: InputReader, platform: Platform, sites: SitesFile, site: string): MongoGateConfig | undefined {
   const mode = read.choice<'off' | 'primary' | 'within-lag'>('mongoPrimaryGate') ?? 'off';
   const maxLagSeconds = read.number('mongoMaxLagSeconds', { min: 0, max: 86400 }) ?? 10;
   if (mode === 'off') return undefined;
+  const access = parseMongoAccess(read, platform, sites, site, `with mongoPrimaryGate ${mode}`)!;
+  return { mode, maxLagSeconds, site, ...access };
+}
+
+/**
+ * `mongoConnectionString` (or the site's `mongo.connection`) and `mongoPlace`. `requiredFor` set: an InputError
+ * when there is no connection; unset: undefined (mongo not configured).
+ */
+export function parseMongoAccess(read: InputReader, platform: Platform, sites: SitesFile, site: string, requiredFor?: string): MongoAccess | undefined {
   const s = findSite(sites, site, 'site');
   const dir = sites.file ? path.dirname(sites.file) : process.cwd();
-  const raw = read.secret('mongoConnectionString') ?? (s.mongo?.connection ? readSecretRef(s.mongo.connection, 'mongoConnectionString', process.env, dir) : undefined);
-  if (!raw) throw new InputError('mongoConnectionString', `is required with mongoPrimaryGate ${mode} (or set site ${site}'s mongo.connection in the sites file)`);
+  const given = read.secret('mongoConnectionString');
+  if (!given && !requiredFor) return undefined;
+  const raw = given ?? (s.mongo?.connection ? readSecretRef(s.mongo.connection, 'mongoConnectionString', process.env, dir) : undefined);
+  if (!raw) throw new InputError('mongoConnectionString', `is required ${requiredFor} (or set site ${site}'s mongo.connection in the sites file)`);
   platform.mask(raw);
   const uri = parseMongoUri(raw, 'mongoConnectionString');
   if (uri.password) platform.mask(uri.password);
   const place = read.choice<'agent' | 'kubectl-exec'>('mongoPlace') ?? 'agent';
-  if (place === 'agent') return { mode, maxLagSeconds, site, source: { place, uri, input: 'mongoConnectionString' }, sites: sites.sites };
+  if (place === 'agent') return { source: { place, uri, input: 'mongoConnectionString' }, sites: sites.sites };
   const pod = s.mongo?.pod;
   if (!pod) throw new InputError('mongoPlace', `kubectl-exec needs site ${site}'s mongo.pod in the sites file`);
   if (!s.cluster?.kubeconfig) throw new InputError('mongoPlace', `kubectl-exec needs site ${site}'s cluster.kubeconfig reference in the sites file`);
   const kubeconfig = readSecretRef(s.cluster.kubeconfig, 'sitesFile', process.env, dir);
   for (const secret of kubeconfigSecrets(kubeconfig)) platform.mask(secret);
   return {
-    mode,
-    maxLagSeconds,
-    site,
     source: { place, pod, config: { uri, input: 'mongoConnectionString' }, inputs: { namespace: 'sitesFile', pod: 'sitesFile' } },
     kube: { kubeconfig, context: s.cluster.context },
     sites: sites.sites,
@@ -87,7 +98,7 @@ export function parseMongoGate(read: InputReader, platform: Platform, sites: Sit
 }
 
 /** The replica set as seen from `site` (its members only), for the gate. */
-export async function readMongoSite(g: MongoGateConfig, site: string, ctx: RunContext): Promise<MongoSiteView> {
+export async function readMongoSite(g: MongoAccess, site: string, ctx: RunContext): Promise<MongoSiteView> {
   const st = await readPrimaryStatus({ source: g.source, kube: g.kube, sites: g.sites, timeoutMs: 120_000 }, ctx);
   return { primary: st.primary, members: st.members.filter((m) => m.site === site && !m.arbiter).map((m) => ({ host: m.host, lagSeconds: m.lagSeconds, healthy: m.healthy })) };
 }
