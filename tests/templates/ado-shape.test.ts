@@ -287,8 +287,9 @@ describe('templates: shape of the Azure Pipelines templates (the example, compil
         // nothing aimed at the lost Hub: its pool, environment, connections
         const text = JSON.stringify(stages);
         for (const v of [dead.pool, dead.environment, dead.azureStackConnection, dead.kubernetesConnection]) assert.ok(!text.includes(v), `${v} appears in the DR stages`);
-        const [failover] = tasksIn(stages[0].jobs[0]);
-        assert.deepEqual([failover.inputs?.command, failover.inputs?.site], ['failover', survivor.name]);
+        const [move, failover] = tasksIn(stages[0].jobs[0]);
+        assert.deepEqual([move.task, move.inputs?.command, move.inputs?.site, move.inputs?.allowForceReconfig], ['StackHubMongoBackup@1', 'primary-move', survivor.name, false], 'the primary moves to the survivor first');
+        assert.deepEqual([failover.inputs?.command, failover.inputs?.site, failover.inputs?.mongoPrimaryGate], ['failover', survivor.name, 'primary']);
         const [restore] = tasksIn(stages[1].jobs[0]);
         assert.deepEqual([restore.inputs?.command, restore.inputs?.site, restore.inputs?.kubernetesConnection], ['restore', lost, survivor.kubernetesConnection], 'the lost site\'s latest backup, onto the survivor\'s cluster');
       });
