@@ -25,6 +25,7 @@ import {
   type ReadPreference,
   type Scope,
 } from './args';
+import { parsePrimaryOptions, primaryInputs, type PrimaryOptions } from './primary-inputs';
 
 export const COMMANDS = ['backup', 'restore', 'list', 'prune', 'drill', 'primary-status', 'primary-move'] as const;
 export type MongoCommand = (typeof COMMANDS)[number];
@@ -33,7 +34,6 @@ const G_SOURCE = 'source';
 const G_CLUSTER = 'cluster';
 const G_RESTORE = 'restore';
 const G_RETENTION = 'retention';
-const G_PRIMARY = 'primary';
 
 export const mongoInputs: readonly InputDef[] = [
   {
@@ -209,46 +209,7 @@ export const mongoInputs: readonly InputDef[] = [
     help: 'prune: backup prefixes without a manifest, and incomplete multipart uploads, older than this are interrupted backups: reported and removed.',
   },
   { name: 'dryRun', label: 'Dry run', type: 'boolean', default: 'false', group: G_RETENTION, help: 'prune: report what would be deleted, delete nothing.' },
-  {
-    name: 'maxLagSeconds',
-    label: 'Largest replication lag (seconds)',
-    type: 'number',
-    default: '10',
-    group: G_PRIMARY,
-    help: 'primary-move: refuse when the target member is further behind the primary (or, without a primary, the newest member) than this, before anything is changed.',
-  },
-  {
-    name: 'stepDownSeconds',
-    label: 'Step-down period (seconds)',
-    type: 'number',
-    default: '60',
-    group: G_PRIMARY,
-    help: 'primary-move: `replSetStepDown` seconds: the old primary cannot be re-elected for this long. Must exceed catchUpSeconds.',
-  },
-  {
-    name: 'catchUpSeconds',
-    label: 'Catch-up period (seconds)',
-    type: 'number',
-    default: '10',
-    group: G_PRIMARY,
-    help: 'primary-move: `secondaryCatchUpPeriodSecs`: how long the old primary waits for an electable secondary to catch up before stepping down (the step-down fails, and the priorities are put back, when none does).',
-  },
-  {
-    name: 'electionTimeoutSeconds',
-    label: 'Election wait (seconds)',
-    type: 'number',
-    default: '120',
-    group: G_PRIMARY,
-    help: 'primary-move: longest wait for the target to be primary with its first write majority-committed.',
-  },
-  {
-    name: 'allowForceReconfig',
-    label: 'Allow a forced reconfiguration (DATA-LOSS risk)',
-    type: 'boolean',
-    default: 'false',
-    group: G_PRIMARY,
-    help: 'primary-move when the replica set has NO primary (a majority of voting members is down, e.g. the other site is lost): run `replSetReconfig` with `force: true` on the target member, giving the unreachable members votes 0 and priority 0 so that the survivors can elect it. DATA-LOSS RISK: writes the old primary accepted that had not replicated to the survivors are rolled back when its members return (and are lost if they never do); a forced config can also split the set if the other site is only cut off, not down. Give the votes back with a normal reconfiguration once the site returns.',
-  },
+  ...primaryInputs,
   { name: 'timeoutMinutes', label: 'Tool timeout (minutes)', type: 'number', default: '240', help: 'Longest a dump or restore may run; the tool\'s process tree is killed after it.' },
   ...storageInputs({ what: 'backups' }),
   ...encryptionInputs({ writes: true, reads: true }),
@@ -313,7 +274,7 @@ export interface MongoInputs {
   storage?: ParsedStorage;
   enc?: ParsedEncryption;
   /** The primary commands' settings. */
-  primary: { maxLagSeconds: number; stepDownSeconds: number; catchUpSeconds: number; electionTimeoutSeconds: number; allowForceReconfig: boolean };
+  primary: PrimaryOptions;
   timeoutMs: number;
 }
 
@@ -461,13 +422,7 @@ export function parseMongoInputs(read: InputReader, platform: Platform): MongoIn
   }
   const timeoutMs = (read.number('timeoutMinutes', { min: 1, max: 7 * 24 * 60, integer: true }) ?? 240) * 60_000;
 
-  const maxLagSeconds = read.number('maxLagSeconds', { min: 0, max: 86400 }) ?? 10;
-  const stepDownSeconds = read.number('stepDownSeconds', { min: 1, max: 86400, integer: true }) ?? 60;
-  const catchUpSeconds = read.number('catchUpSeconds', { min: 0, max: 86400, integer: true }) ?? 10;
-  if (catchUpSeconds >= stepDownSeconds) throw new InputError('catchUpSeconds', `must be less than stepDownSeconds (${stepDownSeconds}): replSetStepDown refuses a step-down period that is not greater than secondaryCatchUpPeriodSecs`);
-  const electionTimeoutSeconds = read.number('electionTimeoutSeconds', { min: 1, max: 3600, integer: true }) ?? 120;
-  const allowForceReconfig = read.boolean('allowForceReconfig');
-  const primary = { maxLagSeconds, stepDownSeconds, catchUpSeconds, electionTimeoutSeconds, allowForceReconfig };
+  const primary = parsePrimaryOptions(read);
 
   let storage: ParsedStorage | undefined;
   let enc: ParsedEncryption | undefined;
