@@ -107,6 +107,14 @@ describe('mongo primary status / move (in-process, mongosh double runs the scrip
     assert.ok(readReplSet(w).events!.every((e) => !/elected/.test(e)), 'no election happened');
   });
 
+  it('the step-down succeeds but the target never catches up (stuck): bounded wait, the primary now named', async () => {
+    // S1 is caught up, so the old primary steps down; dublin's replication is stuck: S1 wins the election
+    writeReplSet(w, twoSites().map((m) => (m.site === 'dublin' ? { ...m, lagSeconds: 3, stuck: true } : m)));
+    const p = await run({ command: 'primary-move', site: 'dublin', electionTimeoutSeconds: '5' });
+    assert.match(p.failed ?? '', /mongo-0\.dublin\.contoso\.local:27017 did not become a majority-committed primary within electionTimeoutSeconds 5 \(primary now: mongo-1\.seattle\.contoso\.local:27017 \(seattle\)\)/);
+    assert.equal(primaryHost(w), S1);
+  });
+
   it('step-down fails with a server error (LockTimeout): reported, priorities back', async () => {
     writeReplSet(w, twoSites(), (s) => (s.stepDownError = { code: 24, codeName: 'LockTimeout', errmsg: 'Unable to acquire X lock within 1000ms' }));
     const p = await run({ command: 'primary-move', site: 'dublin' });
