@@ -30,6 +30,7 @@ export interface CapabilityEntry {
   action: { dir: string; name: string; description: string };
   cli: {
     group: string;
+    /** A name may have two words (`primary status`): `stackhub-ha mongo primary status`. */
     commands: { name: string; description: string; fixed?: Record<string, string> }[];
   };
 }
@@ -77,6 +78,7 @@ export const CAPABILITIES: readonly CapabilityEntry[] = [
         { name: 'encryption', displayName: 'Encryption and signing', isExpanded: true },
         { name: 'restore', displayName: 'Restore and drill', isExpanded: false },
         { name: 'retention', displayName: 'Retention (prune)', isExpanded: false },
+        { name: 'primary', displayName: 'Replica-set primary (primary-move)', isExpanded: false },
       ],
     },
     action: {
@@ -93,6 +95,8 @@ export const CAPABILITIES: readonly CapabilityEntry[] = [
         { name: 'list', description: 'list the backups of a site', fixed: { command: 'list' } },
         { name: 'prune', description: 'apply retention and remove interrupted backups', fixed: { command: 'prune' } },
         { name: 'drill', description: 'restore the latest backup into a scratch target, compare, drop; report RPO/RTO', fixed: { command: 'drill' } },
+        { name: 'primary status', description: 'replica-set members by site: state, priority, optime lag, health', fixed: { command: 'primary-status' } },
+        { name: 'primary move', description: 'move the primary to --site (raise, step down with catch-up, wait majority-committed)', fixed: { command: 'primary-move' } },
       ],
     },
   },
@@ -151,6 +155,7 @@ export const CAPABILITIES: readonly CapabilityEntry[] = [
       groups: [
         { name: 'traffic', displayName: 'Traffic provider', isExpanded: true },
         { name: 'probe', displayName: 'Health gate and verification', isExpanded: false },
+        { name: 'mongoGate', displayName: 'MongoDB primary gate', isExpanded: false },
       ],
     },
     action: {

@@ -19,7 +19,12 @@ function overview(): string {
 
 /** Dispatches argv (without node and the script) and resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const [group, command, ...rest] = argv;
+  const [group, first, ...more] = argv;
+  // two-word commands (`mongo primary status`)
+  const entry0 = CAPABILITIES.find((e) => e.cli.group === group);
+  const two = more[0] !== undefined && entry0?.cli.commands.some((c) => c.name === `${first} ${more[0]}`);
+  const command = two ? `${first} ${more[0]}` : first;
+  const rest = two ? more.slice(1) : more;
   if (!group || group === '--help' || group === '-h' || group === 'help') {
     process.stdout.write(overview());
     return group ? 0 : 2;

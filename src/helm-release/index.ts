@@ -4,6 +4,7 @@
  * `run` drives every site from one agent; `preflight` / `upgrade` / `verify` / `rollback` act on one site each and
  * pass the release record (record.ts, docs/release-record.md) between the stages.
  */
+import { readPrimaryStatus } from '../mongo/primary';
 import { siteKubeSource } from '../shared/secrets';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,7 +16,7 @@ import { inspectLocalChart, ociHost, type LocatedChart } from './chart';
 import { ReleaseEngine, pool, type EngineDeps, type PreflightResult, type SiteContext } from './engine';
 import { HelmRunner } from './helm';
 import { helmReleaseGroups, helmReleaseInputs, helmReleaseOutputs, parseHelmReleaseInputs, type HelmReleaseInputs } from './inputs';
-import { RECORD_ATTACHMENT_TYPE, RECORD_SCHEMA, RECORD_VERSION, overallResult, sitesNeedingRollback, type ReleaseRecord, type ReleaseResult } from './record';
+import { RECORD_ATTACHMENT_TYPE, RECORD_SCHEMA, RECORD_VERSION, overallResult, sitesNeedingRollback, type MongoPrimaryRef, type ReleaseRecord, type ReleaseResult } from './record';
 import { ganttReport, headerReport, preflightReport, siteTable } from './report';
 import { parseTrafficCoupling } from './traffic';
 import { writeReportFile } from './report-file';
@@ -150,6 +151,22 @@ async function runRelease(inputs: HelmReleaseInputs, ctx: RunContext, deps: Helm
   } else record = newRecord(inputs, chart, deps.now());
   if (Object.keys(inputs.backups).length) record.backups = { ...(record.backups ?? {}), ...inputs.backups };
 
+  // where the MongoDB primary is (the first stage's reading stays the "before")
+  const readMongo = async (): Promise<MongoPrimaryRef | null | undefined> => {
+    if (!inputs.mongo) return undefined;
+    try {
+      const st = await readPrimaryStatus({ ...inputs.mongo, timeoutMs: 120_000 }, ctx);
+      return st.primary ? { host: st.primary.host, ...(st.primary.site ? { site: st.primary.site } : {}) } : null;
+    } catch (e) {
+      log.warning(`could not read the MongoDB primary for the record: ${(e as Error).message}`);
+      return undefined;
+    }
+  };
+  if (inputs.mongo && record.mongo?.before === undefined) {
+    const before = await readMongo();
+    if (before !== undefined) record.mongo = { ...(record.mongo ?? {}), before };
+  }
+
   const traffic = inputs.traffic?.create(ctx);
   const engine = new ReleaseEngine(inputs, ctx, helm, chart, record, traffic, deps);
   const sites = inputs.targets.map((s) => s.name);
@@ -165,6 +182,14 @@ async function runRelease(inputs: HelmReleaseInputs, ctx: RunContext, deps: Helm
 
   const finish = async (result: ReleaseResult | undefined, failure?: string, extra: string[] = []): Promise<HelmReleaseOutputs> => {
     record.result = result ?? overallResult(record);
+    if (inputs.mongo && inputs.command !== 'preflight' && !inputs.dryRun) {
+      const after = await readMongo();
+      if (after !== undefined) record.mongo = { ...(record.mongo ?? {}), after };
+    }
+    if (record.mongo) {
+      const d = (p: MongoPrimaryRef | null | undefined): string => (p === undefined ? 'not read' : p === null ? 'NONE' : `${p.host} (${p.site ?? 'no site'})`);
+      extra = [...extra, `MongoDB primary: before ${d(record.mongo.before)}${record.mongo.after !== undefined ? `, after ${d(record.mongo.after)}` : ''}`];
+    }
     await engine.persist();
     ctx.platform.attach?.(RECORD_ATTACHMENT_TYPE, path.basename(inputs.recordPath, '.json'), inputs.recordPath);
     const reportFile = writeReportFile(record, inputs.recordPath);

@@ -5,6 +5,7 @@
  * coupling. Bad input → one InputError naming the input; nothing touched.
  */
 import { withCommands } from '../platform/visibility';
+import { parseMongoAccess, type MongoAccess } from '../traffic/mongo-gate';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -155,6 +156,22 @@ const helmReleaseInputDefs: readonly InputDef[] = [
     help: 'Most Services of type LoadBalancer a cluster may have, counting those already there and the chart\'s (Azure Stack Hub\'s Basic load balancer: 5 frontend IPs). Use an ingress instead.',
   },
   {
+    name: 'mongoConnectionString',
+    label: 'MongoDB connection string (primary in the record)',
+    type: 'secret',
+    group: G_RECORD,
+    help: 'When set, the release record and the summary show where the MongoDB replica set\'s primary was before the release and after it (read with mongosh, `primary-status` of Mongo backup; a user with `clusterMonitor`). Reaches mongosh only through a 0600 file.',
+  },
+  {
+    name: 'mongoPlace',
+    label: 'Where mongosh runs',
+    type: 'pickList',
+    options: ['agent', 'kubectl-exec'],
+    default: 'agent',
+    group: G_RECORD,
+    help: '`agent`, or `kubectl-exec` into the site\'s MongoDB pod (`mongo.pod`, through the site\'s `cluster.kubeconfig` reference).',
+  },
+  {
     name: 'backupIds',
     label: 'Pre-release backup ids',
     type: 'multiline',
@@ -300,6 +317,8 @@ export interface HelmReleaseInputs {
   recordPath: string;
   releaseId: string;
   traffic?: TrafficCoupling;
+  /** Reading the MongoDB primary for the record (mongoConnectionString set). */
+  mongo?: MongoAccess;
   helmPath: string;
   kubectlPath: string;
 }
@@ -486,11 +505,13 @@ export function parseHelmReleaseInputs(
   if (fs.existsSync(recordPath) && fs.statSync(recordPath).isDirectory()) throw new InputError('recordPath', `${recordPath} is a directory: name a file`);
 
   const traffic = parseTraffic(read, platform, sites);
+  const mongo = parseMongoAccess(read, platform, sites, (siteName ? sites.sites.find((x) => x.name === siteName) : undefined)?.name ?? sites.sites[0].name);
   if (traffic && strategy === 'parallel' && command === 'run' && maxParallel >= sites.sites.length) {
     throw new InputError('maxParallel', `with traffic coupling at most ${sites.sites.length - 1} sites may be drained at once (one must keep serving): lower maxParallel`);
   }
 
   return {
+    mongo,
     command,
     sites,
     targets,

@@ -104,6 +104,13 @@ export function withStep(steps: readonly StepTiming[] | undefined, step: StepTim
 }
 
 /** The record. */
+/** A replica-set primary in the record. */
+export interface MongoPrimaryRef {
+  host: string;
+  site?: string;
+}
+
+/** The release record (record.schema.json). */
 export interface ReleaseRecord {
   schema: typeof RECORD_SCHEMA;
   /** 1 (no step timings) or 2; always written as {@link RECORD_VERSION}. */
@@ -121,6 +128,8 @@ export interface ReleaseRecord {
   /** site → id of the pre-release backup (Mongo backup step) */
   backups?: Record<string, string>;
   traffic?: { provider?: string; before?: TrafficState; after?: TrafficState };
+  /** Where the MongoDB replica set's primary was before the release and after it (null: no primary). */
+  mongo?: { before?: MongoPrimaryRef | null; after?: MongoPrimaryRef | null };
   result?: ReleaseResult;
   sites: Record<string, SiteRecord>;
 }

@@ -216,6 +216,24 @@ export function mongoshArgs(): string[] {
   return ['--nodb', '--quiet'];
 }
 
+/**
+ * mongosh running a script file (0600, in the private temp dir or the pod's): `--nodb` (the script connects itself,
+ * reading the URI and password from the 0600 tools config file, so no credential is on an argv or in the script),
+ * `--quiet`, `--norc` (no ~/.mongoshrc.js of whoever owns the agent), `--file`.
+ */
+export function mongoshFileArgs(scriptPath: string): string[] {
+  return ['--nodb', '--quiet', '--norc', '--file', scriptPath];
+}
+
+/** The in-pod command that makes a private temp dir (0700) and prints it (configPath mode has no config to write). */
+export const POD_MKTEMP = ['sh', '-c', 'umask 077 && mktemp -d'];
+
+/** The in-pod command that writes stdin to a 0600 file. */
+export function podWriteFile(file: string): string[] {
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(file) || file.includes('..')) throw new Error('bug: unexpected pod file path');
+  return ['sh', '-c', 'umask 077 && cat > "$1"', 'sh', file];
+}
+
 /** Where kubectl talks to. */
 export interface KubeTarget {
   kubeconfig: string;

@@ -12,6 +12,10 @@ import { guardSameHub, openStorage } from '../shared/storage';
 import { mongoInputs, mongoOutputs, parseMongoInputs, type MongoInputs } from './inputs';
 import { backup, drill, listBackups, prune, restore } from './ops';
 import { attachBackupList } from './backup-list';
+import { primaryMove, primaryOutputs, primaryStatus } from './primary';
+
+export { readPrimaryStatus, describePrimary, type PrimaryResult } from './primary';
+export type { PrimaryStatus, MemberRow } from './replset';
 
 /** Outputs of Mongo backup (each command sets its own subset). */
 export interface MongoOutputs {
@@ -25,6 +29,10 @@ export interface MongoOutputs {
   verified?: boolean;
   backups?: unknown[];
   deleted?: number;
+  primaryBefore?: string;
+  primaryAfter?: string;
+  primarySite?: string;
+  members?: unknown[];
 }
 
 export const mongoBackup: Capability<MongoInputs, MongoOutputs> = {
@@ -48,11 +56,14 @@ export const mongoBackup: Capability<MongoInputs, MongoOutputs> = {
   }),
   async run(inputs, ctx) {
     const { platform, log, summary } = ctx;
-    guardSameHub(inputs.storage, inputs.siteDef ?? { name: inputs.site }, log);
-    if (!inputs.siteDef && inputs.storage.target.kind !== 'filesystem') {
+    if (inputs.command === 'primary-status') return primaryOutputs(await primaryStatus(inputs, ctx));
+    if (inputs.command === 'primary-move') return primaryOutputs(await primaryMove(inputs, ctx));
+    const storage = inputs.storage!;
+    guardSameHub(storage, inputs.siteDef ?? { name: inputs.site }, log);
+    if (!inputs.siteDef && storage.target.kind !== 'filesystem') {
       log.warning('no sitesFile: the same-Hub guard cannot check the storage host against the site\'s Hub domain and IP ranges');
     }
-    const store = await openStorage(inputs.storage, {
+    const store = await openStorage(storage, {
       mask: ctx.mask,
       net: netOf(ctx),
     });

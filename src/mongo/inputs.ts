@@ -26,8 +26,9 @@ import {
   type ReadPreference,
   type Scope,
 } from './args';
+import { parsePrimaryOptions, primaryInputs, type PrimaryOptions } from './primary-inputs';
 
-export const COMMANDS = ['backup', 'restore', 'list', 'prune', 'drill'] as const;
+export const COMMANDS = ['backup', 'restore', 'list', 'prune', 'drill', 'primary-status', 'primary-move'] as const;
 export type MongoCommand = (typeof COMMANDS)[number];
 
 const G_SOURCE = 'source';
@@ -43,14 +44,14 @@ const mongoInputDefs: readonly InputDef[] = [
     required: true,
     default: 'backup',
     options: COMMANDS,
-    help: '`backup` (dump → age → off-Hub storage, manifest last), `restore` (latest or backupId; verified before mongorestore starts), `list`, `prune` (retention, interrupted backups), `drill` (restore the latest backup into a scratch target, compare counts, drop it, report RPO/RTO).',
+    help: '`backup` (dump → age → off-Hub storage, manifest last), `restore` (latest or backupId; verified before mongorestore starts), `list`, `prune` (retention, interrupted backups), `drill` (restore the latest backup into a scratch target, compare counts, drop it, report RPO/RTO), `primary-status` (per replica-set member: site, state, priority, optime lag, health), `primary-move` (make a member of `site` the primary: raise its priority, `replSetStepDown` with catch-up, wait until it is primary and majority-committed, then the configured priorities led by it). The primary commands need no storage inputs; they run mongosh where the tools run (`place`).',
   },
   {
     name: 'site',
     label: 'Site',
     type: 'string',
     required: true,
-    help: 'The site whose MongoDB is backed up (a name from the sites file, [a-z0-9-]); the first path segment of every backup.',
+    help: 'The site whose MongoDB is backed up (a name from the sites file, [a-z0-9-]); the first path segment of every backup. primary-move: the site that gets the primary (its connection / pod is used, so run it on that site\'s agent).',
   },
   {
     name: 'sitesFile',
@@ -209,6 +210,7 @@ const mongoInputDefs: readonly InputDef[] = [
     help: 'prune: backup prefixes without a manifest, and incomplete multipart uploads, older than this are interrupted backups: reported and removed.',
   },
   { name: 'dryRun', label: 'Dry run', type: 'boolean', default: 'false', group: G_RETENTION, help: 'prune: report what would be deleted, delete nothing.' },
+  ...primaryInputs,
   { name: 'timeoutMinutes', label: 'Tool timeout (minutes)', type: 'number', default: '240', help: 'Longest a dump or restore may run; the tool\'s process tree is killed after it.' },
   ...storageInputs({ what: 'backups' }),
   ...encryptionInputs({ writes: true, reads: true }),
@@ -216,23 +218,29 @@ const mongoInputDefs: readonly InputDef[] = [
 
 const DATA = ['backup', 'restore', 'drill'];
 const READS = ['restore', 'drill'];
+const PRIMARY = ['primary-status', 'primary-move'];
+/** Commands that touch the MongoDB instance (the data commands and the primary commands). */
+const INSTANCE = [...DATA, ...PRIMARY];
+/** Commands that use the storage target and the encryption settings (all but the primary commands). */
+const STORED = COMMANDS.filter((c) => !PRIMARY.includes(c));
+const storedOnly = (defs: readonly InputDef[]): Record<string, readonly string[]> => Object.fromEntries(defs.map((d) => [d.name, d.commands ?? STORED]));
 /** Every input of the Mongo capability; the task form shows each for the commands it applies to. */
 const POD = { place: ['kubectl-exec'] };
 const SCRATCH = { drillTarget: ['scratch'] };
 export const mongoInputs: readonly InputDef[] = withWhen(withCommands(mongoInputDefs, {
   collection: ['backup'],
   excludeCollections: ['backup'],
-  place: DATA,
-  connectionString: DATA,
+  place: INSTANCE,
+  connectionString: INSTANCE,
   readPreference: ['backup'],
   dumpExtraArgs: ['backup'],
   restoreExtraArgs: READS,
-  kubeContext: DATA,
-  podNamespace: DATA,
-  podName: DATA,
-  podSelector: DATA,
-  podContainer: DATA,
-  podConfigPath: DATA,
+  kubeContext: INSTANCE,
+  podNamespace: INSTANCE,
+  podName: INSTANCE,
+  podSelector: INSTANCE,
+  podContainer: INSTANCE,
+  podConfigPath: INSTANCE,
   backupId: READS,
   drop: ['restore'],
   targetDatabase: ['restore'],
@@ -248,7 +256,10 @@ export const mongoInputs: readonly InputDef[] = withWhen(withCommands(mongoInput
   keepDays: ['prune'],
   orphanGraceHours: ['prune'],
   dryRun: ['prune'],
-  timeoutMinutes: DATA,
+  timeoutMinutes: INSTANCE,
+  ...Object.fromEntries(primaryInputs.map((d) => [d.name, ['primary-move']])),
+  ...storedOnly(storageInputs({ what: 'backups' })),
+  ...storedOnly(encryptionInputs({ writes: true, reads: true })),
   encryption: ['backup'],
   encryptionRecipients: ['backup'],
   signingKey: ['backup'],
@@ -283,6 +294,10 @@ export const mongoOutputs: readonly OutputDef[] = [
   { name: 'verified', description: 'drill: true when the restored per-collection counts match the manifest.' },
   { name: 'backups', description: 'list: JSON array of the backups (id, time, sizeBytes, scope, database, signed, status).' },
   { name: 'deleted', description: 'prune: number of backups deleted (or that would be, with dryRun).' },
+  { name: 'primaryBefore', description: 'primary-status / primary-move: the primary before, `host (site)` (empty when there was none).' },
+  { name: 'primaryAfter', description: 'primary-move: the primary after, `host (site)`.' },
+  { name: 'primarySite', description: 'primary-status / primary-move: the site of the primary at the end (empty when none or unmapped).' },
+  { name: 'members', description: 'primary-status / primary-move: JSON array of the members at the end (host, site, state, priority, votes, lagSeconds, healthy).' },
 ];
 
 /** Where to find a MongoDB instance and how its tools get credentials. */
@@ -302,6 +317,8 @@ export interface MongoInputs {
   command: MongoCommand;
   site: string;
   siteDef?: Site;
+  /** Every site of the sites file (member → site mapping of the primary commands); [] without one. */
+  sites: Site[];
   scope: Scope;
   database?: string;
   collection?: string;
@@ -321,8 +338,11 @@ export interface MongoInputs {
   workDirectory?: string;
   drillTarget: 'scratch' | 'same-instance';
   retention: { keepLast?: number; keepDays?: number; orphanGraceHours: number; dryRun: boolean };
-  storage: ParsedStorage;
-  enc: ParsedEncryption;
+  /** Undefined for the primary commands (they touch no storage). */
+  storage?: ParsedStorage;
+  enc?: ParsedEncryption;
+  /** The primary commands' settings. */
+  primary: PrimaryOptions;
   timeoutMs: number;
 }
 
@@ -375,7 +395,8 @@ export function parseMongoInputs(read: InputReader, platform: Platform): MongoIn
   const site = read.requiredString('site');
   if (!/^[a-z0-9][a-z0-9-]*$/.test(site)) throw new InputError('site', `expected a site name ([a-z0-9-]), got '${site}'`);
   const sitesFile = read.filePath('sitesFile');
-  const siteDef = sitesFile ? findSite(loadSitesFile(sitesFile, 'sitesFile'), site, 'site') : undefined;
+  const sitesDoc = sitesFile ? loadSitesFile(sitesFile, 'sitesFile') : undefined;
+  const siteDef = sitesDoc ? findSite(sitesDoc, site, 'site') : undefined;
   const sitesDir = sitesFile ? path.dirname(sitesFile) : process.cwd();
 
   const scope = read.choice<Scope>('scope') ?? 'instance';
@@ -400,7 +421,8 @@ export function parseMongoInputs(read: InputReader, platform: Platform): MongoIn
   const siteConn = siteDef?.mongo?.connection ? readSecretRef(siteDef.mongo.connection, 'connectionString', process.env, sitesDir) : undefined;
   if (siteConn) platform.mask(siteConn);
 
-  const needsSource = command === 'backup' || command === 'restore' || (command === 'drill' && read.string('drillTarget') === 'same-instance');
+  const isPrimary = command === 'primary-status' || command === 'primary-move';
+  const needsSource = isPrimary || command === 'backup' || command === 'restore' || (command === 'drill' && read.string('drillTarget') === 'same-instance');
   const source = needsSource
     ? endpoint(read, place, { conn: 'connectionString', ns: 'podNamespace', pod: 'podName', selector: 'podSelector', container: 'podContainer', config: 'podConfigPath' }, { conn: siteConn, pod: siteDef?.mongo?.pod }, true)
     : undefined;
@@ -468,14 +490,21 @@ export function parseMongoInputs(read: InputReader, platform: Platform): MongoIn
   }
   const timeoutMs = (read.number('timeoutMinutes', { min: 1, max: 7 * 24 * 60, integer: true }) ?? 240) * 60_000;
 
-  const storage = parseStorageTarget(read, platform);
-  guardSameHub(storage, siteDef ?? { name: site }, { warning: () => undefined }); // refuse early; the warning is logged by run
-  const enc = parseEncryption(read, { write: command === 'backup', identity: false }, (s) => platform.mask(s));
+  const primary = parsePrimaryOptions(read);
+
+  let storage: ParsedStorage | undefined;
+  let enc: ParsedEncryption | undefined;
+  if (!isPrimary) {
+    storage = parseStorageTarget(read, platform);
+    guardSameHub(storage, siteDef ?? { name: site }, { warning: () => undefined }); // refuse early; the warning is logged by run
+    enc = parseEncryption(read, { write: command === 'backup', identity: false }, (s) => platform.mask(s));
+  }
 
   return {
     command,
     site,
     siteDef,
+    sites: sitesDoc?.sites ?? [],
     scope,
     database,
     collection,
@@ -495,6 +524,7 @@ export function parseMongoInputs(read: InputReader, platform: Platform): MongoIn
     retention: { keepLast, keepDays, orphanGraceHours, dryRun },
     storage,
     enc,
+    primary,
     timeoutMs,
   };
 }

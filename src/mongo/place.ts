@@ -16,7 +16,10 @@ import {
   kubectlExecArgs,
   kubectlGetPodsArgs,
   mongoshArgs,
+  mongoshFileArgs,
+  POD_MKTEMP,
   POD_WRITE_CONFIG,
+  podWriteFile,
   podRemoveDir,
   toolConfigYaml,
   type KubeTarget,
@@ -44,6 +47,11 @@ export interface ToolPlace {
   restore(args: (configPath: string) => string[], input: Readable, opts: ToolRunOptions): Promise<void>;
   /** Runs a mongosh script (stdin); resolves to its stdout. */
   mongosh(script: (configPath: string) => string, opts: ToolRunOptions): Promise<string>;
+  /**
+   * Runs a mongosh script from a 0600 file (agent: the private temp dir; pod: the pod's private temp dir), removed
+   * after; the script gets the tools config path to read the credentials from. Resolves to its stdout.
+   */
+  mongoshFile(script: (configPath: string) => string, opts: ToolRunOptions): Promise<string>;
   /** `<tool> --version` → version, or undefined when it cannot tell. */
   toolVersion(tool: 'mongodump' | 'mongorestore'): Promise<string | undefined>;
   /** Removes the config file (pod temp dir). Never throws; returns a warning text on failure. */
@@ -104,7 +112,7 @@ export function agentPlace(ep: Extract<MongoEndpoint, { place: 'agent' }>, ctx: 
   if (ep.uri.password) ctx.mask(ep.uri.password);
   const bins = new Map<string, string>();
   const bin = (t: string): string => {
-    if (!bins.has(t)) bins.set(t, findTool(t, t === 'mongosh' ? 'install mongosh on the agent (the drill counts and drops with it)' : TOOLS_HINT));
+    if (!bins.has(t)) bins.set(t, findTool(t, t === 'mongosh' ? 'install mongosh on the agent (the drill counts and drops with it; the primary operations run with it)' : TOOLS_HINT));
     return bins.get(t)!;
   };
   return {
@@ -132,6 +140,19 @@ export function agentPlace(ep: Extract<MongoEndpoint, { place: 'agent' }>, ctx: 
         return r.stdout;
       } catch (e) {
         throw explainToolError(e, 'mongosh');
+      }
+    },
+    async mongoshFile(script, o) {
+      const file = path.join(dir, `script-${rid()}.js`);
+      fs.writeFileSync(file, script(configPath), { mode: 0o600 });
+      try {
+        ctx.log.debug(`run: ${bin('mongosh')} ${mongoshFileArgs(file).join(' ')}`);
+        const r = await ctx.exec(bin('mongosh'), mongoshFileArgs(file), { stdout: 'capture', timeoutMs: o.timeoutMs, signal: o.signal, quietStderr: true });
+        return r.stdout;
+      } catch (e) {
+        throw explainToolError(e, 'mongosh');
+      } finally {
+        fs.rmSync(file, { force: true });
       }
     },
     async toolVersion(tool) {
@@ -237,6 +258,22 @@ export async function kubectlPlace(
   let configPath: string | undefined = 'configPath' in ep.config ? ep.config.configPath : undefined;
 
   // 3. the config file in the pod (lazily, right before the first tool run)
+  const ensureDir = async (): Promise<string> => {
+    if (podDir) return podDir;
+    if (!configPath) {
+      await ensureConfig();
+      return podDir!;
+    }
+    try {
+      const r = await kexec(execIn(false, POD_MKTEMP), { stdout: 'capture', quietStderr: true });
+      const dir = r.stdout.trim().split('\n').pop() ?? '';
+      podRemoveDir(dir); // validates the shape
+      podDir = dir;
+      return dir;
+    } catch (e) {
+      throw rbac(e);
+    }
+  };
   const ensureConfig = async (): Promise<string> => {
     if (configPath) return configPath;
     const { uri } = ep.config as { uri: import('./args').MongoUri };
@@ -279,6 +316,20 @@ export async function kubectlPlace(
         return r.stdout;
       } catch (e) {
         throw explainToolError(rbac(e), 'mongosh');
+      }
+    },
+    async mongoshFile(script, o) {
+      const cfg = await ensureConfig();
+      const dir = await ensureDir();
+      const file = `${dir}/script-${rid()}.js`;
+      try {
+        await kexec(execIn(true, podWriteFile(file)), { input: script(cfg), quietStderr: true });
+        const r = await kexec(execIn(false, ['mongosh', ...mongoshFileArgs(file)]), { stdout: 'capture', timeoutMs: o.timeoutMs, signal: o.signal, quietStderr: true });
+        return r.stdout;
+      } catch (e) {
+        throw explainToolError(rbac(e), 'mongosh');
+      } finally {
+        await kexec(execIn(false, podRemoveDir(file)), { quietStderr: true }).catch(() => undefined);
       }
     },
     async toolVersion(tool) {

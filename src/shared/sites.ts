@@ -30,6 +30,8 @@ export interface Site {
   mongo?: {
     pod?: { namespace: string; name?: string; selector?: string; container?: string };
     connection?: SecretRef;
+    /** host:port of this site's replica-set members (when the members carry no `{site}` tag). */
+    members?: string[];
   };
 }
 

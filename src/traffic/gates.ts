@@ -206,6 +206,59 @@ export const drainLeavesHealthySite: GateCheck = {
   },
 };
 
+/** What the MongoDB primary gate learns about a site (from `mongo primary status` run for that site). */
+export interface MongoSiteView {
+  /** The primary's host and site (undefined: no primary). */
+  primary?: { host: string; site?: string };
+  /** The site's healthy data-bearing members and their lag behind the primary. */
+  members: { host: string; lagSeconds?: number; healthy: boolean }[];
+}
+
+/** Settings of {@link mongoPrimaryGate}. */
+export interface MongoGateSettings {
+  /** `primary`: the gaining site must hold the primary; `within-lag`: a member of it must be within maxLagSeconds. */
+  mode: 'primary' | 'within-lag';
+  maxLagSeconds: number;
+  /** Reads the replica set as seen from `site`. */
+  read(site: string): Promise<MongoSiteView>;
+}
+
+/**
+ * The MongoDB primary gate (opt-in with the traffic input `mongoPrimaryGate`): failover or restore to a site
+ * whose MongoDB member is not the primary (mode `primary`), or has no member within maxLagSeconds of the primary
+ * (mode `within-lag`), is refused before any write — the pipeline moves the primary first (`mongo primary move`,
+ * the DR template's moveMongoPrimary step). Other operations are not gated by it.
+ */
+export function mongoPrimaryGate(m: MongoGateSettings): GateCheck {
+  return {
+    name: 'MongoDB primary',
+    async run(g) {
+      if (g.kind !== 'failover' && g.kind !== 'restore') return;
+      for (const site of g.gaining) {
+        g.log.info(`MongoDB gate: reading the replica set from site ${site}`);
+        const v = await m.read(site);
+        const where = v.primary ? `${v.primary.host} (${v.primary.site ?? 'no site'})` : 'NONE';
+        const move = `move it first (\`stackhub-ha mongo primary move --site ${site}\`, task StackHubMongoBackup command primary-move, or the DR template's moveMongoPrimary)`;
+        if (m.mode === 'primary') {
+          if (v.primary?.site !== site) {
+            g.checks.push({ name: `MongoDB primary ${site}`, ok: false, detail: `primary is ${where}` });
+            throw new PreconditionError(`refusing to ${g.title}: site ${site} does not hold the MongoDB primary (it is ${where}); ${move}; ${NOTHING}`);
+          }
+          g.checks.push({ name: `MongoDB primary ${site}`, ok: true, detail: `primary ${where}` });
+          continue;
+        }
+        const best = v.members.filter((x) => x.healthy && x.lagSeconds !== undefined).sort((a, b) => a.lagSeconds! - b.lagSeconds!)[0];
+        if (!v.primary || !best || best.lagSeconds! > m.maxLagSeconds) {
+          const detail = !v.primary ? 'the replica set has no primary' : best ? `${best.host} is ${best.lagSeconds} s behind the primary ${where}, more than mongoMaxLagSeconds ${m.maxLagSeconds}` : `site ${site} has no healthy member`;
+          g.checks.push({ name: `MongoDB lag ${site}`, ok: false, detail });
+          throw new PreconditionError(`refusing to ${g.title}: ${detail}; ${move}; ${NOTHING}`);
+        }
+        g.checks.push({ name: `MongoDB lag ${site}`, ok: true, detail: `${best.host} ${best.lagSeconds} s behind the primary ${where}` });
+      }
+    },
+  };
+}
+
 /** The gate, in order: cheap refusals first, probes last. */
 export const DEFAULT_GATES: readonly GateCheck[] = [lastServingSite, gslbHealth, httpProbe, drainLeavesHealthySite];
 

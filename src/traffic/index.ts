@@ -14,6 +14,8 @@ import type { HubHttpOptions } from '../shared/azure-stack/net';
 import { InputError } from '../shared/errors';
 import { netOf } from '../shared/net';
 import { findSite, loadSitesFile, type SitesFile } from '../shared/sites';
+import { DEFAULT_GATES, mongoPrimaryGate, type GateCheck } from './gates';
+import { mongoGateInputs, parseMongoGate, readMongoSite, type MongoGateConfig } from './mongo-gate';
 import type { TrafficController, TrafficOperationResult, TrafficState } from './api';
 import { azureArmCredential, describeAuth } from './azure-auth';
 import { realClock } from './clock';
@@ -40,6 +42,8 @@ export interface TrafficControllerOptions {
   inputNames?: { site?: string; swapSites?: string; weights?: string; state?: string };
   /** Use this provider instead of building one from the config (appliance GSLBs, tests). */
   provider?: TrafficProvider;
+  /** The gate checks (default DEFAULT_GATES; the capability adds the MongoDB primary gate when configured). */
+  gates?: readonly GateCheck[];
 }
 
 /**
@@ -98,6 +102,7 @@ export function createTrafficController(config: TrafficConfig, sites: SitesFile,
     maxDnsWaitSeconds: config.maxDnsWaitSeconds,
     summary: config.summary,
     inputNames: opts.inputNames,
+    gates: opts.gates,
   });
 }
 
@@ -156,6 +161,8 @@ export interface TrafficInputs {
   swap?: [string, string];
   weights?: Record<string, number>;
   state?: TrafficState;
+  /** The MongoDB primary gate (failover / restore with mongoPrimaryGate set). */
+  mongoGate?: MongoGateConfig;
 }
 
 /** Outputs of the traffic capability. */
@@ -187,6 +194,7 @@ export function parseTrafficInputs(read: InputReader, platform: Platform): Traff
     const site = read.string('site');
     if (!site) throw new InputError('site', `is required for ${command}`);
     out.site = trafficSite(sites, site, 'site');
+    out.mongoGate = parseMongoGate(read, platform, sites, out.site);
   } else if (command === 'swap') {
     const list = read.list('swapSites');
     if (list.length !== 2) throw new InputError('swapSites', `expected exactly two sites, got ${list.length}`);
@@ -211,7 +219,7 @@ export function parseTrafficInputs(read: InputReader, platform: Platform): Traff
 export const trafficSwap: Capability<TrafficInputs, TrafficOutputs> = {
   name: 'traffic-swap',
   title: 'Stack Hub traffic swap',
-  inputs: [...trafficOperationInputs, ...trafficProviderInputs],
+  inputs: [...trafficOperationInputs, ...mongoGateInputs, ...trafficProviderInputs],
   outputs: trafficOutputs,
   parse: (read, platform) => parseTrafficInputs(read, platform),
   secretSourcesDoc: {
@@ -224,7 +232,9 @@ export const trafficSwap: Capability<TrafficInputs, TrafficOutputs> = {
       ? { hub: hubSecretSource(read, platform, { azureRmConnection: 'trafficAzureConnection', hubConnection: 'trafficHubConnection', caCertificate: 'trafficCaCertificate' }) }
       : {},
   async run(inputs, ctx) {
-    const ctl = createTrafficController(inputs.config, inputs.sites, ctx);
+    const gate = inputs.mongoGate;
+    const gates = gate ? [...DEFAULT_GATES, mongoPrimaryGate({ mode: gate.mode, maxLagSeconds: gate.maxLagSeconds, read: (site) => readMongoSite(gate, site, ctx) })] : undefined;
+    const ctl = createTrafficController(inputs.config, inputs.sites, ctx, { gates });
     if (inputs.command === 'status') {
       const state = await ctl.status();
       return { previousState: state, state, changed: 'false', checks: [] };

@@ -83,6 +83,8 @@ describe('task forms: visible inputs per command', () => {
     has(shown('StackHubMongoBackupV1', { command: 'drill', place: 'kubectl-exec', drillTarget: 'scratch' }), ['drillTarget', 'scratchConnectionString', 'scratchPodSelector', 'ageIdentity'], ['drop', 'keepLast'], 'drill');
     has(shown('StackHubMongoBackupV1', { command: 'drill', drillTarget: 'same-instance' }), ['drillTarget'], ['scratchConnectionString', 'scratchPodSelector'], 'drill in the same instance');
     has(shown('StackHubMongoBackupV1', { command: 'backup', storageKind: 's3' }), ['s3Endpoint', 's3SecretAccessKey'], ['storageAccountKey', 'storagePath'], 's3');
+    has(shown('StackHubMongoBackupV1', { command: 'primary-move', place: 'kubectl-exec' }), ['site', 'sitesFile', 'podSelector', 'maxLagSeconds', 'stepDownSeconds', 'allowForceReconfig', 'timeoutMinutes'], ['storageKind', 'storagePrefix', 'ageIdentity', 'encryption', 'backupId', 'keepLast'], 'primary-move');
+    has(shown('StackHubMongoBackupV1', { command: 'primary-status' }), ['connectionString'], ['maxLagSeconds', 'allowForceReconfig', 'storageKind', 'verifyKey'], 'primary-status');
   });
 
   it('Release: the per-site commands show only what they use', () => {

@@ -12,6 +12,8 @@ import type { ReleaseRecord } from '../../src/helm-release/record';
 import { startFakeKubeApi, type FakeKubeApi } from '../helpers/helm-double/kube-api';
 import { startHttpServer, type TestServer } from '../helpers/servers';
 import { FakeTraffic, NS, RELEASE, World, chartVersion } from './world';
+import { World as MongoWorld } from '../mongo/world';
+import { readReplSet, writeReplSet } from '../mongo/replset-world';
 
 const noStack = (s: string | undefined): void => assert.doesNotMatch(s ?? '', /\n\s+at .+:\d+:\d+/);
 
@@ -55,6 +57,46 @@ describe('helm-release scenarios (helm double)', function () {
     if (!o.fresh) await w.install();
     return w;
   }
+
+  it('mongo configured: the record and the summary show where the MongoDB primary was before and after the release', async () => {
+    const w = await world(['a', 'b'], { traffic: false });
+    const m = await new MongoWorld().init();
+    writeReplSet(m, [
+      { host: 'mongo-a:27017', site: 'a', tag: true, priority: 2, state: 'PRIMARY' },
+      { host: 'mongo-b:27017', site: 'b', tag: true, priority: 1 },
+      { host: 'mongo-b2:27017', site: 'b', tag: true, priority: 1 },
+    ]);
+    // the mongosh double at the END of PATH: the helm world's own tools come first
+    const saved = { PATH: process.env.PATH, MONGO_DOUBLE_SERVERS: process.env.MONGO_DOUBLE_SERVERS, MONGO_DOUBLES_LOG: process.env.MONGO_DOUBLES_LOG };
+    process.env.PATH = `${process.env.PATH}:${m.env().PATH.split(':')[0]}`;
+    process.env.MONGO_DOUBLE_SERVERS = m.servers;
+    process.env.MONGO_DOUBLES_LOG = m.log;
+    try {
+      const uri = `mongodb://admin:${encodeURIComponent(m.password)}@mongo-a:27017,mongo-b:27017/?replicaSet=rs0`;
+      const r = await w.run({ chart: chart13, mongoConnectionString: uri });
+      assert.equal(r.ok, true, r.failed);
+      assert.deepEqual(r.record!.mongo, { before: { host: 'mongo-a:27017', site: 'a' }, after: { host: 'mongo-a:27017', site: 'a' } });
+      assert.match(r.summary, /MongoDB primary: before mongo-a:27017 \(a\), after mongo-a:27017 \(a\)/);
+      assert.ok(!r.summary.includes(m.password) && !r.log.includes(m.password));
+      // a later stage keeps the first stage's "before" and records the primary now
+      const s = readReplSet(m);
+      s.nodes['mongo-a:27017'].state = 'SECONDARY';
+      s.nodes['mongo-b:27017'].state = 'PRIMARY';
+      s.config.members[0].priority = 1;
+      s.config.members[1].priority = 2;
+      fs.writeFileSync(path.join(m.servers, 'replset.json'), JSON.stringify(s));
+      const v = await w.run({ chart: chart13, command: 'verify', site: 'b', recordFiles: r.outputs.recordFile, mongoConnectionString: uri });
+      assert.equal(v.ok, true, v.failed);
+      assert.deepEqual(v.record!.mongo, { before: { host: 'mongo-a:27017', site: 'a' }, after: { host: 'mongo-b:27017', site: 'b' } });
+      assert.match(v.summary, /MongoDB primary: before mongo-a:27017 \(a\), after mongo-b:27017 \(b\)/);
+    } finally {
+      for (const [k, val] of Object.entries(saved)) {
+        if (val === undefined) delete process.env[k];
+        else process.env[k] = val;
+      }
+      m.cleanup();
+    }
+  });
 
   it('sequential: failure at site 2 of 3 rolls back sites 1-2, leaves site 3 untouched, restores traffic', async () => {
     const w = await world();

@@ -132,7 +132,7 @@ describe('mongo: input parsing', () => {
     assert.equal(i.command, 'backup');
     assert.equal(i.scope, 'instance');
     assert.equal(i.place, 'agent');
-    assert.deepEqual(i.enc.write, { format: 'age', recipients: [recipient] });
+    assert.deepEqual(i.enc!.write, { format: 'age', recipients: [recipient] });
     assert.equal(i.source?.place === 'agent' && i.source.uri.password, 'SECRETPW');
   });
 
@@ -176,7 +176,7 @@ describe('mongo: input parsing', () => {
     fs.writeFileSync(sites, YAML.stringify({ sites: [{ name: 'seattle', hub: { domain: 'seattle.contoso.local' }, mongo: { pod: { namespace: 'ratings', selector: 'app=mongo', container: 'mongodb' } } }] }));
     err({ ...base, sitesFile: sites, storageKind: 's3', storagePath: undefined, storageLocation: undefined, s3Endpoint: 'https://s3.seattle.contoso.local', s3Bucket: 'bkt', s3AccessKeyId: 'a', s3SecretAccessKey: 'b' }, 's3Endpoint', /under the Hub domain/);
     const ok = parse({ ...base, sitesFile: sites, storageKind: 's3', storagePath: undefined, storageLocation: undefined, allowSameHub: 'true', s3Endpoint: 'https://s3.seattle.contoso.local', s3Bucket: 'bkt', s3AccessKeyId: 'a', s3SecretAccessKey: 'b' });
-    assert.equal(ok.storage.allowSameHub, true);
+    assert.equal(ok.storage!.allowSameHub, true);
     const k = parse({ ...base, sitesFile: sites, place: 'kubectl-exec', kubeconfig: 'apiVersion: v1\nclusters: []' });
     assert.deepEqual(k.source?.place === 'kubectl-exec' && k.source.pod, { namespace: 'ratings', name: undefined, selector: 'app=mongo', container: 'mongodb' });
     err({ ...base, sitesFile: sites, site: 'dallas' }, 'site', /unknown site/);

@@ -287,8 +287,9 @@ describe('templates: shape of the Azure Pipelines templates (the example, compil
         // nothing aimed at the lost Hub: its pool, environment, connections
         const text = JSON.stringify(stages);
         for (const v of [dead.pool, dead.environment, dead.azureStackConnection, dead.kubernetesConnection]) assert.ok(!text.includes(v), `${v} appears in the DR stages`);
-        const [failover] = tasksIn(stages[0].jobs[0]);
-        assert.deepEqual([failover.inputs?.command, failover.inputs?.site], ['failover', survivor.name]);
+        const [move, failover] = tasksIn(stages[0].jobs[0]);
+        assert.deepEqual([move.task, move.inputs?.command, move.inputs?.site, move.inputs?.allowForceReconfig], ['StackHubMongoBackup@1', 'primary-move', survivor.name, false], 'the primary moves to the survivor first');
+        assert.deepEqual([failover.inputs?.command, failover.inputs?.site, failover.inputs?.mongoPrimaryGate], ['failover', survivor.name, 'primary']);
         const [restore] = tasksIn(stages[1].jobs[0]);
         assert.deepEqual([restore.inputs?.command, restore.inputs?.site, restore.inputs?.kubernetesConnection], ['restore', lost, survivor.kubernetesConnection], 'the lost site\'s latest backup, onto the survivor\'s cluster');
       });
@@ -309,6 +310,19 @@ describe('templates: shape of the Azure Pipelines templates (the example, compil
       const chosen = dr({ sites: three, lostSite: 'dublin', targetSite: 'denver' });
       assert.deepEqual(unknownDependency(chosen), []);
       assert.deepEqual(chosen.map((s) => s.stage), ['dr_failover_denver', 'dr_restore_denver', 'dr_verify_denver']);
+    });
+
+    it('moveMongoPrimary: the failover job moves the primary to the survivor first, then fails over gated on it; force only when asked', () => {
+      const dr = (p: Record<string, unknown>): Stage[] => expandTemplate('templates/stages/dr-failover.yml', { sitesFile: 's.yaml', sites, lostSite: 'dublin', ...p }, { repos: REPOS }) as Stage[];
+      const survivor = sites.find((s) => s.name !== 'dublin')!;
+      const plain = tasksIn(dr({})[0].jobs[0]);
+      assert.deepEqual(plain.map((t) => t.task), ['StackHubTrafficSwap@1'], 'off by default');
+      assert.equal(plain[0].inputs?.mongoPrimaryGate, 'off');
+      const [move, failover] = tasksIn(dr({ moveMongoPrimary: true, mongoInputs: { place: 'kubectl-exec', connectionString: '$(mongo-connection)' } })[0].jobs[0]);
+      assert.deepEqual([move.task, move.inputs?.command, move.inputs?.site, move.inputs?.kubernetesConnection, move.inputs?.allowForceReconfig, move.inputs?.place], ['StackHubMongoBackup@1', 'primary-move', survivor.name, survivor.kubernetesConnection, false, 'kubectl-exec']);
+      assert.deepEqual([failover.task, failover.inputs?.command, failover.inputs?.mongoPrimaryGate, failover.inputs?.mongoPlace, failover.inputs?.mongoConnectionString], ['StackHubTrafficSwap@1', 'failover', 'primary', 'kubectl-exec', '$(mongo-connection)']);
+      const [forced] = tasksIn(dr({ moveMongoPrimary: true, allowForceReconfig: true })[0].jobs[0]);
+      assert.equal(forced.inputs?.allowForceReconfig, true);
     });
   });
 

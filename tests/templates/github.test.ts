@@ -49,6 +49,7 @@ const INPUT_OBJECTS: Record<string, string> = {
   'prune-inputs': 'mongo-backup',
   'drill-inputs': 'mongo-backup',
   'restore-inputs': 'mongo-backup',
+  'mongo-inputs': 'mongo-backup',
   'cluster-inputs': 'aks-engine',
   'reboot-inputs': 'aks-engine',
   'traffic-inputs': 'traffic-swap',
