@@ -23,7 +23,8 @@ import { StackHubError } from '../src/shared/errors';
 import { SIG_FILE, SUMS_FILE, writeKit, type KitToolSource } from '../src/shared/kit';
 import { keyFingerprint, loadPrivateKey } from '../src/shared/signing';
 import { build, installClosure } from './build';
-import { ACTION_DIRS, TASK_FOLDERS, bundleAction, bundleCli, bundleTask } from './bundle';
+import { ACTION_DIRS, TASK_FOLDERS, bundleAction, bundleTask } from './bundle';
+import { bundleCli } from './bundle-cli';
 import { writeIcons } from './make-icons';
 import { ROOT, pkg } from './manifests';
 
