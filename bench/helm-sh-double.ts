@@ -44,7 +44,7 @@ ${extra}
 esac
 sleep ${(o.sleepMs / 1000).toFixed(3)}
 [ "$extra" = 0 ] || sleep "$extra"
-rev=0; [ -f "$state/$ctx.rev" ] && rev=$(cat "$state/$ctx.rev")
+rev=0; [ -f "$state/$ctx.rev" ] && read -r rev < "$state/$ctx.rev"
 entry() { printf '{"revision":%s,"updated":"2026-01-01T00:00:00.000000Z","status":"deployed","chart":"${chart}","app_version":"${o.chart.appVersion}","description":"Install complete"}' "$1"; }
 rc=0
 case "$1" in

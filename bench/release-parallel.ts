@@ -69,7 +69,7 @@ function release(w: World, n: number): Promise<Usage> {
   const usageFile = path.join(w.dir, 'usage.json');
   const timeFile = path.join(w.dir, 'time.txt');
   const record = path.join(w.dir, `record-${Date.now()}.json`);
-  const args = ['-f', '%U %S', '-o', timeFile, process.execPath, '-r', w.preload, CLI, 'release', 'run', '--sites-file', w.sitesFile, '--release', 'ratings', '--chart', CHART,
+  const args = ['-f', '%U %S', '-o', timeFile, process.execPath, ...(process.env.BENCH_RELEASE_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_RELEASE_PROF] : []), '-r', w.preload, CLI, 'release', 'run', '--sites-file', w.sitesFile, '--release', 'ratings', '--chart', CHART,
     '--helm-path', w.helm.bin, '--kubectl-path', w.kubectl, '--strategy', 'parallel', '--max-parallel', String(n), '--record-path', record, '--max-load-balancers', '5'];
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
