@@ -6,8 +6,9 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CAPABILITIES } from '../src/capabilities';
-import { bundleAction, bundleCli, bundleTask } from './bundle';
+import { bundleAction, bundleTask } from './bundle';
 import { bundleWeb, webWeight, WEB_DIR } from './bundle-web';
+import { bundleCli } from './bundle-cli';
 import { ROOT } from './manifests';
 
 interface PkgJson {

@@ -55,7 +55,8 @@ function sidecarPlugin(fromVendor: boolean, self?: string): esbuild.Plugin {
   };
 }
 
-function options(entry: string, outfile: string, external: string[], banner?: string): esbuild.BuildOptions {
+/** The esbuild options of every bundle (the CLI's modules add to them, see bundle-cli.ts). */
+export function options(entry: string, outfile: string, external: string[], banner?: string): esbuild.BuildOptions {
   return {
     absWorkingDir: ROOT,
     entryPoints: [entry],
@@ -129,93 +130,6 @@ export async function bundleTask(folder: string): Promise<string> {
   return bundleWithSidecars(`tasks/${folder}/index.ts`, outfile, ['azure-pipelines-task-lib', 'azure-pipelines-task-lib/*']);
 }
 
-/**
- * Resolves sidecar packages to a stub that compiles the package from a string embedded in the CLI file on first use
- * (`globalThis.__stackhub_vendor(name)`, defined in the CLI's banner). Records the packages it saw in `seen`.
- */
-function embedPlugin(seen: Set<string>, self?: string): esbuild.Plugin {
-  const filter = new RegExp(`^(${SIDECARS.map((p) => p.replace(/[/.-]/g, '\\$&')).join('|')})$`);
-  return {
-    name: 'stackhub-embed',
-    setup(build) {
-      build.onResolve({ filter }, (args) => {
-        if (args.path === self) return undefined;
-        seen.add(args.path);
-        return { path: args.path, namespace: 'stackhub-embedded' };
-      });
-      build.onLoad({ filter: /.*/, namespace: 'stackhub-embedded' }, (args) => ({
-        contents: `module.exports = globalThis.__stackhub_vendor(${JSON.stringify(args.path)});`,
-        loader: 'js',
-      }));
-    },
-  };
-}
-
-const EMBED_MARK = '\n/*STACKHUB-EMBEDDED-VENDOR\n';
-
-/**
- * The CLI's loader of embedded vendor modules. Their code sits in ONE comment at the end of the file: V8 skips a
- * comment at memory speed, where even a string literal of the same bytes costs more than parsing (escapes,
- * internalising), so `--help` does not pay for 10 MB of SDK code. On first use the loader reads its own file, cuts the
- * module out (offsets from the build; `*\/` inside code is stored as `*\x01/`) and compiles it with Node's own
- * CommonJS loader, cached like any module (cycles between vendor modules resolve as in CommonJS). Node 22.1+ keeps
- * V8's compile cache of them (`module.enableCompileCache`; absent on Node 20, so guarded).
- */
-function embedLoader(index: Record<string, [number, number]>): string {
-  return [
-    'try{var __stackhub_m=require("module");if(typeof __stackhub_m.enableCompileCache==="function"&&!process.env.NODE_DISABLE_COMPILE_CACHE)__stackhub_m.enableCompileCache()}catch(e){}',
-    `(function(){var cache={},path=require("path"),fs=require("fs"),Module=require("module"),at=${JSON.stringify(index)},buf;`,
-    'globalThis.__stackhub_vendor=function(name){var m=cache[name];if(m)return m.exports;var o=at[name];if(!o)throw new Error("stackhub-ha: "+name+" is not embedded in this file");',
-    'if(!buf){buf=fs.readFileSync(__filename);var mark="\\n/*STACKHUB-"+"EMBEDDED-VENDOR\\n";buf=buf.subarray(buf.lastIndexOf(mark)+mark.length)}',
-    'var s=buf.toString("utf8",o[0],o[0]+o[1]).replace(/\\*\\x01\\//g,"*/");var file=path.join(__dirname,"vendor",name.replace(/^@/,"").replace(/\\//g,"-")+".js");',
-    'm=new Module(file,module);m.filename=file;m.paths=module.paths;cache[name]=m;m._compile(s,file);m.loaded=true;return m.exports}})();',
-  ].join('\n');
-}
-
-/**
- * Bundles the CLI into ONE file that runs on any Node >= 20 (operators copy one file to a jump box). The sidecar
- * packages are built as for tasks, then embedded in that file as strings compiled on first use (see
- * {@link embedLoader}), so a command only parses the SDKs it uses.
- */
-export async function bundleCli(outfile = path.join(ROOT, 'dist', 'cli', 'stackhub-ha.js')): Promise<string> {
-  const seen = new Set<string>();
-  // ASCII only (non-ASCII escaped): one non-ASCII byte would make V8 hold and scan the whole 10 MB file as UTF-16
-  const main = await esbuild.build({ ...options('src/cli/main.ts', outfile, []), charset: 'ascii', write: false, plugins: [embedPlugin(seen)] });
-  const sources = new Map<string, string>();
-  const todo = [...seen];
-  while (todo.length) {
-    const name = todo.shift()!;
-    if (sources.has(name)) continue;
-    const found = new Set<string>();
-    const r = await esbuild.build({
-      ...options('', path.join(path.dirname(outfile), sidecarFile(name)), []),
-      charset: 'ascii',
-      entryPoints: undefined,
-      stdin: { contents: `export * from '${name}';`, resolveDir: ROOT, loader: 'js', sourcefile: `${name} (embedded)` },
-      write: false,
-      plugins: [embedPlugin(found, name)],
-    });
-    sources.set(name, r.outputFiles[0].text);
-    todo.push(...found);
-  }
-  const code = main.outputFiles[0].text;
-  const index: Record<string, [number, number]> = {};
-  const parts: Buffer[] = [];
-  let at = 0;
-  for (const [name, src] of sources) {
-    if (src.includes('\x01')) throw new Error(`${name}: its bundle contains \\x01, which the CLI's embedding uses`);
-    const b = Buffer.from(src.replace(/\*\//g, '*\x01/'), 'utf8');
-    index[name] = [at, b.length];
-    parts.push(b, Buffer.from('\n'));
-    at += b.length + 1;
-  }
-  fs.mkdirSync(path.dirname(outfile), { recursive: true });
-  // shebang, loader, the bundle (with its own banner line), then the one comment holding the vendor modules
-  fs.writeFileSync(outfile, Buffer.concat([Buffer.from(`#!/usr/bin/env node\n${embedLoader(index)}\n${code}${EMBED_MARK}`), ...parts, Buffer.from('*/\n')]));
-  fs.chmodSync(outfile, 0o755);
-  return outfile;
-}
-
 export const ACTION_DIRS = CAPABILITIES.map((e) => e.action.dir);
 export const TASK_FOLDERS = CAPABILITIES.map((e) => e.task.folder);
 
@@ -233,7 +147,7 @@ function packageOf(spec: string): string | undefined {
  * import come with them; aliased modules (stubs in src/) are not packages.
  */
 export async function runtimePackages(): Promise<Map<string, string[]>> {
-  const entries = [...TASK_FOLDERS.map((f) => `tasks/${f}/index.ts`), ...ACTION_DIRS.map((d) => `actions/${d}/index.ts`), 'src/cli/main.ts'];
+  const entries = [...TASK_FOLDERS.map((f) => `tasks/${f}/index.ts`), ...ACTION_DIRS.map((d) => `actions/${d}/index.ts`), 'src/cli/entry.ts', 'src/cli/dev.ts'];
   const out = new Map<string, string[]>();
   for (const entry of entries) {
     const r = await esbuild.build({ ...options(entry, path.join(ROOT, 'dist', '.deps-probe.js'), []), write: false, metafile: true, logLevel: 'silent' });

@@ -23,8 +23,9 @@ import { StackHubError } from '../src/shared/errors';
 import { SIG_FILE, SUMS_FILE, writeKit, type KitToolSource } from '../src/shared/kit';
 import { keyFingerprint, loadPrivateKey } from '../src/shared/signing';
 import { build, installClosure } from './build';
-import { ACTION_DIRS, TASK_FOLDERS, bundleAction, bundleCli, bundleTask } from './bundle';
+import { ACTION_DIRS, TASK_FOLDERS, bundleAction, bundleTask } from './bundle';
 import { WEB_DIR, WEB_FILES, bundleWeb } from './bundle-web';
+import { bundleCli } from './bundle-cli';
 import { writeIcons } from './make-icons';
 import { ROOT, pkg } from './manifests';
 

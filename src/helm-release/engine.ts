@@ -78,7 +78,9 @@ function failMessage(e: unknown): string {
 export class ReleaseEngine {
   /** Diff text per site for the summary (never logged). */
   readonly diffs = new Map<string, { text: string; stats: DiffStats; truncated: boolean }>();
-  private writeChain: Promise<void> = Promise.resolve();
+  /** The write in progress (one at a time); `dirty` says a change arrived after it took its snapshot. */
+  private flushing: Promise<void> | undefined;
+  private dirty = false;
 
   constructor(
     readonly inputs: HelmReleaseInputs,
@@ -120,10 +122,25 @@ export class ReleaseEngine {
     return e;
   }
 
-  /** Writes the record file. */
+  /**
+   * Writes the record file; resolves once a write that includes every change made before the call is on disk.
+   * Changes that arrive together (parallel sites finishing a step at once) share one write instead of one each:
+   * the write waits for the current turn of the event loop to end, and a change during a write makes one more.
+   */
   persist(): Promise<void> {
-    this.writeChain = this.writeChain.then(() => writeRecord(this.record, this.inputs.recordPath));
-    return this.writeChain;
+    this.dirty = true;
+    this.flushing ??= (async () => {
+      try {
+        while (this.dirty) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          this.dirty = false;
+          writeRecord(this.record, this.inputs.recordPath);
+        }
+      } finally {
+        this.flushing = undefined;
+      }
+    })();
+    return this.flushing;
   }
 
   // ------------------------------------------------------------------------------------------------- reads

@@ -12,15 +12,13 @@ import { InputError, StackHubError } from '../shared/errors';
 import { Masker } from '../shared/mask';
 import { isSecretReference } from '../shared/secrets/reference';
 import type { AnyCapability } from './capability';
+import { flagName, helpOptions, renderCommandHelp } from './cli-help';
 import { type InputDef, onChannel } from './inputs';
 import { MaskingLogger } from './logger';
 import { runCapability } from './run';
 import type { AgentTls, AzureRmConnection, KubernetesConnection, Platform, ProxySettings } from './types';
 
-/** kebab-case of a camelCase input name. */
-export function flagName(input: string): string {
-  return input.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
+export { flagName };
 
 /** Options every CLI command takes besides its inputs. */
 export interface CliGlobals {
@@ -267,24 +265,7 @@ export class CliPlatform implements Platform {
 
 /** Renders `--help` for one command from its input definitions (inputs the subcommand fixes are not options). */
 export function commandHelp(usage: string, capability: AnyCapability, fixed: Record<string, string> = {}): string {
-  const lines = [`Usage: stackhub-ha ${usage} [options]`, '', capability.title, '', 'Options:'];
-  for (const d of capability.inputs.filter((x) => onChannel(x, 'cli') && !(x.name in fixed))) {
-    const f = d.type === 'secret' ? `--${flagName(d.name)}-file <path> | --${flagName(d.name)}-env <VAR>` : `--${flagName(d.name)} <${d.type === 'boolean' ? 'true|false' : d.type === 'pickList' ? (d.options ?? []).join('|') : 'value'}>`;
-    const extra = [d.required ? 'required' : '', d.default !== undefined && d.default !== '' ? `default: ${d.default}` : '']
-      .filter(Boolean)
-      .join('; ');
-    lines.push(`  ${f}`, `      ${d.help.replace(/\s+/g, ' ')}${extra ? ` (${extra})` : ''}`);
-  }
-  lines.push(
-    '',
-    'Common options:',
-    '  --config <file.yaml>     input values by name (flags win; secrets only as {file: …} or {env: …})',
-    '  --outputs-file <path>    write the outputs as JSON',
-    '  --exports-file <path>    append `export` lines (PATH, variables) for later shell steps',
-    '  --tool-cache <dir>       tool cache (default ~/.cache/stackhub-ha/tools)',
-    '  --debug                  debug logging and stack traces',
-  );
-  return lines.join('\n') + '\n';
+  return renderCommandHelp(usage, capability.title, helpOptions(capability.inputs, fixed));
 }
 
 /** Runs one capability from the command line. Returns the process exit code. */
