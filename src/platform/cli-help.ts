@@ -5,6 +5,7 @@
  */
 import type { AnyCapability } from './capability';
 import type { InputDef } from './inputs';
+import { conditionsOf } from './visibility';
 
 /** kebab-case of a camelCase input name. */
 export function flagName(input: string): string {
@@ -53,10 +54,19 @@ function onCli(d: InputDef): boolean {
   return !d.channels || d.channels.includes('cli');
 }
 
-/** The option lines of one command, from its input definitions (inputs the command fixes are left out). */
+/** True when `d` applies under the inputs a command fixes (its `commands`/`when` conditions on them hold). */
+function appliesTo(d: InputDef, fixed: Record<string, string>): boolean {
+  for (const [name, values] of conditionsOf(d)) if (name in fixed && !values.includes(fixed[name])) return false;
+  return true;
+}
+
+/**
+ * The option lines of one command, from its input definitions: inputs the command fixes are left out, and so are
+ * inputs that do not apply to it (the same `commands`/`when` conditions that hide them on the task form).
+ */
 export function helpOptions(inputs: readonly InputDef[], fixed: Record<string, string> = {}): HelpOption[] {
   return inputs
-    .filter((d) => onCli(d) && !(d.name in fixed))
+    .filter((d) => onCli(d) && !(d.name in fixed) && appliesTo(d, fixed))
     .map((d) => {
       const f =
         d.type === 'secret'

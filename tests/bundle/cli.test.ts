@@ -40,6 +40,11 @@ describe('one-file CLI (bundle)', function () {
           assert.equal(h.stdout, commandHelp(`${e.cli.group} ${c.name}`, e.capability, c.fixed));
         }
       }
+      // a command's help lists only the options that apply to it (the task form's commands/when conditions)
+      const primary = (await runCli(['mongo', 'primary', 'status', '--help'], { node: rt.path, env: { TMPDIR: tmp } })).stdout;
+      const backup = (await runCli(['mongo', 'backup', '--help'], { node: rt.path, env: { TMPDIR: tmp } })).stdout;
+      assert.ok(!primary.includes('--storage-kind') && !primary.includes('--age-identity') && primary.includes('--connection-string'), primary);
+      assert.ok(backup.includes('--storage-kind') && !backup.includes('--keep-last') && !backup.includes('--max-lag-seconds'), backup);
       // help compiles no module, so it writes no code cache
       assert.equal(fs.existsSync(path.join(CACHE_ROOT(tmp))) ? fs.readdirSync(CACHE_ROOT(tmp)).flatMap((d) => fs.readdirSync(path.join(CACHE_ROOT(tmp), d))).length : 0, 0);
     });
