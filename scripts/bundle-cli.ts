@@ -103,7 +103,7 @@ async function payloadModules(outfile: string): Promise<Map<string, string>> {
 /** Brotli (quality 9: within 12% of 11 at a tenth of the build time) then base64: ASCII without `*` for the comment. */
 function encode(name: string, s: string): Buffer {
   // the loader decodes modules as latin1 (a copy, where utf8 is a decode)
-  if (/[^\x00-\x7f]/.test(s)) throw new Error(`CLI module ${name} is not ASCII`);
+  if (Buffer.byteLength(s, 'utf8') !== s.length) throw new Error(`CLI module ${name} is not ASCII`); // a UTF-16 unit above 0x7f takes 2+ bytes
   const b = Buffer.from(s, 'latin1');
   const z = zlib.brotliCompressSync(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 9, [zlib.constants.BROTLI_PARAM_LGWIN]: 24, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: b.length } });
   return Buffer.from(z.toString('base64'), 'ascii');

@@ -14,10 +14,12 @@
  * hit or miss) and running its top level (for `npm run bench`).
  */
 // plain requires: this is start-up code, and esbuild's namespace interop copies every export of a builtin
+/* eslint-disable @typescript-eslint/no-require-imports -- import-equals of builtins, see above */
 import fs = require('node:fs');
 import Module = require('node:module');
 import os = require('node:os');
 import path = require('node:path');
+/* eslint-enable @typescript-eslint/no-require-imports */
 import type * as vmT from 'node:vm';
 
 /** Where each module sits in the file: written by the build. */
@@ -92,7 +94,7 @@ export function createLoader(payload: Payload, file: string, parent: NodeJS.Modu
       const zlib = require('node:zlib') as typeof import('node:zlib');
       return zlib.brotliDecompressSync(Buffer.from(buf.toString('latin1'), 'base64')).toString('latin1'); // ASCII (the build checks): latin1 is a plain copy, utf8 a decode
     } catch (e) {
-      throw new Error(`stackhub-ha: cannot read ${name} from ${file} (was the file changed while it ran?): ${(e as Error).message}`);
+      throw new Error(`stackhub-ha: cannot read ${name} from ${file} (was the file changed while it ran?): ${(e as Error).message}`, { cause: e });
     }
   };
 

@@ -1,17 +1,17 @@
 /**
  * `mongo primary status|move` as operators and agents run it: the built CLI (`stackhub-ha mongo primary move
  * --site dublin`, the connection string from an environment variable) and the built ADO task
- * (StackHubMongoBackup@1 command primary-status), with the mongosh double on PATH running the scripts against the
+ * (StackHubMongoBackup@1 command primary-status) and GitHub Action (mongo-backup, command primary-move), with the mongosh double on PATH running the scripts against the
  * replica-set state machine. Bad input → one line naming the input, exit non-zero, no stack.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { requireBuilt, runAdoTask, runCli } from '../helpers/harness';
+import { requireBuilt, runAdoTask, runCli, runGitHubAction } from '../helpers/harness';
 import { D0, D1, primaryHost, rsUri, S0, twoSites, writeReplSet, writeSitesFile } from './replset-world';
 import { World } from './world';
 
-describe('mongo primary: the built CLI and ADO task (mongosh double)', function () {
+describe('mongo primary: the built CLI, ADO task and GitHub Action (mongosh double)', function () {
   this.timeout(180_000);
   let w: World;
   let sitesFile: string;
@@ -57,5 +57,18 @@ describe('mongo primary: the built CLI and ADO task (mongosh double)', function 
     const members = JSON.parse(r.variables.get('members')?.value ?? '[]') as { host: string; lagSeconds?: number }[];
     assert.equal(members.find((m) => m.host === D1)?.lagSeconds, 12);
     assert.ok(r.secrets.includes(rsUri(w)));
+  });
+
+  it('GitHub Action: primary-move to dublin; outputs, the step summary shows the primary before and after, the URI masked', async () => {
+    const r = await runGitHubAction({ action: 'mongo-backup', inputs: { command: 'primary-move', site: 'dublin', sitesFile, connectionString: rsUri(w) }, env: w.env() });
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    assert.equal(r.outputs.get('primaryBefore'), `${S0} (seattle)`);
+    assert.equal(r.outputs.get('primaryAfter'), `${D0} (dublin)`);
+    assert.equal(r.outputs.get('primarySite'), 'dublin');
+    assert.equal(primaryHost(w), D0);
+    assert.match(r.summary, /Mongo primary before/);
+    assert.ok(r.masks.includes(rsUri(w)), `the connection string is masked: ${JSON.stringify(r.masks)}`);
+    const shown = r.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::'));
+    assert.ok(!r.summary.includes(w.password) && !shown.join('\n').includes(w.password), 'the password only in ::add-mask::');
   });
 });
