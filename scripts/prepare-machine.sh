@@ -28,3 +28,13 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "prepare: npm ci"
   npm ci --no-audit --no-fund
 fi
+
+# The real mongosh for tests/mongo/real-mongosh.test.ts (the primary scripts run in it), pinned by
+# tests/tools/mongosh/package-lock.json; --ignore-scripts: no native add-on is built (mongosh runs without them).
+MONGOSH_DIR=node_modules/.cache/stackhub-ha-tools/mongosh
+if [ ! -x "$MONGOSH_DIR/node_modules/.bin/mongosh" ] || [ tests/tools/mongosh/package-lock.json -nt "$MONGOSH_DIR/package-lock.json" ]; then
+  echo "prepare: real mongosh (tests/tools/mongosh)"
+  rm -rf "$MONGOSH_DIR" && mkdir -p "$MONGOSH_DIR"
+  cp tests/tools/mongosh/package.json tests/tools/mongosh/package-lock.json "$MONGOSH_DIR/"
+  npm ci --prefix "$MONGOSH_DIR" --ignore-scripts --no-audit --no-fund >/dev/null
+fi

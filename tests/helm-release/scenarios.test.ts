@@ -231,6 +231,7 @@ describe('helm-release scenarios (helm double)', function () {
   it('parallel: sites upgrade concurrently; a failure rolls back every changed site', async () => {
     const w = await world(['a', 'b', 'c', 'd'], { traffic: false });
     w.fault('c', 'upgrade');
+    w.helm.meet('upgrade', 2); // the first two upgrades wait for each other: run one after the other, they never meet
     const r = await w.run({ chart: chart13, strategy: 'parallel', maxParallel: '2' });
     assert.equal(r.ok, false);
     const rec = r.record!;

@@ -5,8 +5,9 @@
  * error handling) and prints the result line our parser reads; through the capability the run fails with one line
  * naming every member tried, the password nowhere.
  *
- * The real mongosh is found at $REAL_MONGOSH or ../shared/tools/mongosh/<version>/bin/mongosh; without one the
- * suite is skipped with the reason printed. (`npm install --prefix /tmp/m mongosh@2.12.0 --ignore-scripts` gives one.)
+ * The real mongosh is found at $REAL_MONGOSH, in node_modules/.cache/stackhub-ha-tools/mongosh (installed by
+ * scripts/prepare-machine.sh from the lock file in tests/tools/mongosh, so CI runs it) or at
+ * ../shared/tools/mongosh/<version>/bin/mongosh; without one the suite is skipped with the reason printed.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -21,6 +22,8 @@ import { runInProcess } from './world';
 
 function findRealMongosh(): string | undefined {
   if (process.env.REAL_MONGOSH && fs.existsSync(process.env.REAL_MONGOSH)) return process.env.REAL_MONGOSH;
+  const prepared = path.join(ROOT, 'node_modules', '.cache', 'stackhub-ha-tools', 'mongosh', 'node_modules', '.bin', 'mongosh');
+  if (fs.existsSync(prepared)) return prepared;
   const base = path.resolve(ROOT, '..', 'shared', 'tools', 'mongosh');
   if (!fs.existsSync(base)) return undefined;
   for (const v of fs.readdirSync(base).sort().reverse()) {

@@ -248,6 +248,23 @@ function fault(site, step) {
   return hit;
 }
 
+/**
+ * A rendezvous (meet.json, {"<step>": {"peers": n, "ms": bound}}): a call of that step waits until n calls of it
+ * have started (or `ms` passed), so a test can tell concurrent calls from serial ones without timing anything:
+ * serial calls never meet, and each waits out the bound.
+ */
+function meet(site, step) {
+  const file = path.join(STATE, 'meet.json');
+  if (!STATE || !fs.existsSync(file)) return;
+  const m = JSON.parse(fs.readFileSync(file, 'utf8'))[step];
+  if (!m) return;
+  const dir = path.join(STATE, `meet-${step}`);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, `${site}-${process.pid}`), '');
+  const until = Date.now() + (m.ms || 30_000);
+  while (fs.readdirSync(dir).length < m.peers && Date.now() < until) sleepSync(10);
+}
+
 function faultError(site, step, f) {
   if (f.mode === 'unreachable') fail(`Kubernetes cluster unreachable: Get "https://10.0.0.1:6443/version": dial tcp 10.0.0.1:6443: connect: connection refused`, site);
   if (f.mode === 'forbidden') fail(`query: failed to query with labels: secrets is forbidden: User "system:serviceaccount:ci:deployer" cannot list resource "secrets" in API group "" in the namespace "${f.namespace || 'default'}"`, site);
@@ -440,6 +457,7 @@ function main() {
   const rel = args[0];
   if (!rel) fail(`"helm ${cmd}" requires at least 1 argument`, site);
   const step = cmd.replace(' ', '-');
+  meet(site, step);
   const f = fault(site, step);
   if (f && f.mode === 'hang') sleepSync(f.ms || 60_000);
   const r = load(site, ns, rel);

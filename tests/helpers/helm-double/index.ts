@@ -62,6 +62,8 @@ export interface HelmDouble {
   version: string;
   fault(f: HelmFault): void;
   clearFaults(): void;
+  /** Calls of `step` wait (at most `ms`) until `peers` of them have started: concurrent calls meet, serial ones do not. */
+  meet(step: HelmStep, peers: number, ms?: number): void;
   /** A release's stored state on a site, or undefined. */
   release(site: string, namespace: string, release: string): { name: string; revisions: DoubleRevision[] } | undefined;
   /** Seeds a release's state (e.g. an existing install, or a pending-upgrade). */
@@ -121,6 +123,11 @@ export function installHelmDouble(o: {
       const list = fs.existsSync(faultsFile) ? (JSON.parse(fs.readFileSync(faultsFile, 'utf8')) as HelmFault[]) : [];
       list.push(f);
       fs.writeFileSync(faultsFile, JSON.stringify(list, null, 2));
+    },
+    meet(step, peers, ms = 30_000) {
+      const file = path.join(stateDir, 'meet.json');
+      const all = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+      fs.writeFileSync(file, JSON.stringify({ ...all, [step]: { peers, ms } }));
     },
     clearFaults() {
       fs.rmSync(faultsFile, { force: true });
