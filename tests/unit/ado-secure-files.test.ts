@@ -24,6 +24,7 @@ import { SECURE_FILE_API_VERSION, downloadSecureFile } from '../../src/platform/
 import { InputError } from '../../src/shared/errors';
 import { generateKeyPair } from '../../src/shared/signing';
 import { ROOT, baseEnv, parseVso, run } from '../helpers/harness';
+import { startConnectProxy } from '../helpers/servers';
 import { COLLECTION, PROJECT, TOKEN, secureFilesHandler, type Seen, type StoredFile } from '../helpers/secure-files-server';
 import { makeCa, makeServerCert } from '../helpers/tls';
 
@@ -68,7 +69,7 @@ describe('Azure Pipelines secure files in place of secret inputs (real task-lib,
   });
 
   /** Runs the fixture task as the agent would, with `inputs` and the secure files the agent authorised. */
-  async function task(inputs: Record<string, string>, opts: { authorised?: string[]; token?: string | null } = {}) {
+  async function task(inputs: Record<string, string>, opts: { authorised?: string[]; token?: string | null; env?: NodeJS.ProcessEnv } = {}) {
     const agentTemp = fs.mkdtempSync(path.join(tmp, 'agent-temp-'));
     const env = baseEnv({
       PATH: process.env.PATH,
@@ -79,6 +80,7 @@ describe('Azure Pipelines secure files in place of secret inputs (real task-lib,
       SYSTEM_TEAMPROJECT: 'Stack Hub HA',
       SYSTEM_TEAMPROJECTID: PROJECT,
       INPUT_ENCRYPTION: 'none',
+      ...opts.env,
     });
     if (opts.token !== null) env.ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN = opts.token ?? TOKEN;
     for (const id of opts.authorised ?? [...files.keys()]) {
@@ -119,6 +121,21 @@ describe('Azure Pipelines secure files in place of secret inputs (real task-lib,
     // read and deleted before the core ran; the private temp dir is gone at the end
     assert.deepEqual(JSON.parse(r.outputs.get('tempFiles')!), []);
     assert.deepEqual(r.left.filter((f) => /^stackhub-ha-[A-Za-z0-9]{6}$/.test(f)), []);
+  });
+
+  it('goes through the agent\'s proxy (CONNECT with its credentials) and trusts Agent.CAInfo behind it', async () => {
+    const proxy = await startConnectProxy({ auth: { user: 'agent', pass: 'proxy-Pass-51' } });
+    try {
+      const r = await task({ signingKeySecureFile: ids.key }, { env: { AGENT_PROXYURL: proxy.url, AGENT_PROXYUSERNAME: 'agent', AGENT_PROXYPASSWORD: 'proxy-Pass-51' } });
+      assert.equal(r.result, 'Succeeded', r.stdout + r.stderr);
+      const port = new URL(collectionUri).port;
+      assert.deepEqual(proxy.connects, [`127.0.0.1:${port}`]);
+      assert.deepEqual(proxy.proxyAuthorizations, [`Basic ${Buffer.from('agent:proxy-Pass-51').toString('base64')}`]);
+      assert.equal(seen.length, 1);
+      assert.ok(r.stdout.includes('##vso[task.setsecret]proxy-Pass-51'), 'the proxy password is registered (task-lib itself debug-logs Agent.ProxyPassword when it is not a secret variable)');
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('a secure file the Library no longer holds (404): one line naming the input, no output, nothing left', async () => {
