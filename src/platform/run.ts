@@ -74,7 +74,10 @@ async function readSecureFiles(platform: Platform, capability: AnyCapability, ne
     const target = secureFileTarget(d);
     if (!target || !platform.secureFile || !platform.input(d.name)) continue;
     const literal = platform.secretInput ? platform.secretInput(target) : platform.input(target);
-    if (literal) throw new InputError(d.name, `set either ${target} or ${d.name}, not both`);
+    if (literal) {
+      platform.mask(literal);
+      throw new InputError(d.name, `set either ${target} or ${d.name}, not both`);
+    }
     const content = await platform.secureFile(d.name, { dir, ...net.http() });
     if (content !== undefined) out.set(target, content);
   }

@@ -178,6 +178,7 @@ describe('Azure Pipelines secure files in place of secret inputs (real task-lib,
     const r = await task({ signingKey: keys.privateKeyPem, signingKeySecureFile: ids.key });
     assert.equal(r.result, 'Failed');
     assert.equal(r.message, "input 'signingKeySecureFile': set either signingKey or signingKeySecureFile, not both");
+    assert.ok(onlyRegistered(r.stdout, keys.privateKeyPem.split('\n')[1]), r.stdout);
     assert.equal(seen.length, 0);
   });
 
