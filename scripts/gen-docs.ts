@@ -140,6 +140,19 @@ export function secretReferences(e: CapabilityEntry): string[] {
     'A literal value that starts like a reference is written `literal:<value>`. On the CLI a reference may be given on the command line ' +
       `(\`--${flagName(e.capability.inputs.find((d) => d.type === 'secret')!.name)} vault://…\`): it is not a secret itself; literal secret values go only through \`--…-file\` or \`--…-env\`.`,
     '',
+    ...secureFileNote(e),
+  ];
+}
+
+/** On Azure Pipelines, the secret inputs that also come as a secure file of the Library (`<name>SecureFile`). */
+function secureFileNote(e: CapabilityEntry): string[] {
+  const pairs = e.capability.inputs.filter((d) => d.type === 'secureFile').map((d) => `${code(d.name.replace(/SecureFile$/, ''))} → ${code(d.name)}`);
+  if (pairs.length === 0) return [];
+  return [
+    `On Azure Pipelines these also come as a **secure file** of the Library, as HelmDeploy takes its TLS key: ${pairs.join(', ')}. ` +
+      'Name the file (`signingKeySecureFile: manifest-signing.pem`) and authorise the pipeline to use it; the task downloads it with the job\'s access token ' +
+      '(through the agent\'s proxy and CA) into its private temp dir (0600), reads it, deletes it and masks the content. Set the secret input or its secure file, not both.',
+    '',
   ];
 }
 

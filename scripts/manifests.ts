@@ -27,7 +27,7 @@ export function taskDocUrl(taskName: string): string {
 const TASK_TYPES: Record<InputDef['type'], string> = {
   string: 'string',
   boolean: 'boolean',
-  number: 'string',
+  number: 'int',
   list: 'string',
   multiline: 'multiLine',
   object: 'multiLine',
@@ -37,7 +37,20 @@ const TASK_TYPES: Record<InputDef['type'], string> = {
   azureRmConnection: 'connectedService:AzureRM',
   kubernetesConnection: 'connectedService:Kubernetes',
   azureStackHubConnection: `connectedService:${AZURE_STACK_HUB_ENDPOINT_TYPE}`,
+  secureFile: 'secureFile',
 };
+
+/**
+ * The task.json type of an input, from the typed ones the task-lib schema knows: a whole number is `int` (a
+ * `decimal` one stays `string`: task.json has no type for fractions); a choice of two that always holds a value
+ * (a default, or required) is `radio`, any other choice a `pickList` (an optional choice without a default keeps
+ * its empty value, which a radio group cannot go back to).
+ */
+export function taskInputType(d: InputDef): string {
+  if (d.type === 'number' && d.decimal) return 'string';
+  if (d.type === 'pickList' && d.options?.length === 2 && (d.default !== undefined || d.required)) return 'radio';
+  return TASK_TYPES[d.type];
+}
 
 /** Service endpoint types built into Azure DevOps that task inputs may reference. */
 export const BUILT_IN_ENDPOINT_TYPES = ['AzureRM', 'Kubernetes'] as const;
@@ -81,7 +94,7 @@ export function taskJson(e: CapabilityEntry): Record<string, unknown> {
       const visibleRule = visibleRuleOf(d, adoInputs);
       return {
         name: d.name,
-        type: TASK_TYPES[d.type],
+        type: taskInputType(d),
         label: d.label,
         ...(d.default !== undefined ? { defaultValue: d.default } : {}),
         required: d.required ?? false,

@@ -2,7 +2,7 @@
 import { withCommands } from '../platform/visibility';
 import * as fs from 'node:fs';
 import * as semver from 'semver';
-import type { InputDef, InputReader, OutputDef } from '../platform/inputs';
+import { withSecureFiles, type InputDef, type InputReader, type OutputDef } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import { hubConnectionFrom, parseArmEndpoint, parseClientCertificate, readClientCertificate, resolveHubConnection, type ClientAuth } from '../shared/azure-stack';
 import type { SecretSources } from '../shared/secrets';
@@ -144,7 +144,7 @@ const aksEngineInputDefs: readonly InputDef[] = [
 /** Every input of the AKS Engine capability; the task form shows the operation's own inputs for that operation. */
 // the reboot's own inputs, the GSLB provider choice and its probe knobs show for reboot; the provider's inputs by provider
 const forReboot = aksEngineInputDefs.filter((d) => (d.group === 'reboot' || d.group === 'probe' || d.name === 'trafficProvider' || d.name === 'trafficCaCertificate') && !d.when);
-export const aksEngineInputs: readonly InputDef[] = withCommands(aksEngineInputDefs, {
+export const aksEngineInputs: readonly InputDef[] = withSecureFiles(withCommands(aksEngineInputDefs, {
   ...Object.fromEntries(forReboot.map((d) => [d.name, ['reboot']])),
   baseImageOnly: ['upgrade'],
   ifNoNewerImage: ['upgrade'],
@@ -160,7 +160,7 @@ export const aksEngineInputs: readonly InputDef[] = withCommands(aksEngineInputD
   apiServerUrl: ['credentials'],
   sshHost: ['get-logs'],
   sshPrivateKey: ['get-logs'],
-});
+}), ['clientCertificate', 'sshPrivateKey', 'signingKey', 'ageIdentity']);
 
 export const aksEngineOutputs: readonly OutputDef[] = [
   { name: 'kubeconfigPath', description: 'Path of a 0600 kubeconfig file (credentials: the namespace-limited service account; deploy/scale/upgrade: the cluster admin). Never the content.' },

@@ -136,7 +136,7 @@ const helmReleaseInputDefs: readonly InputDef[] = [
   { name: 'helmTest', label: 'Run helm test', type: 'boolean', default: 'false', group: G_GATES, help: 'Run `helm test` on each site as a gate.' },
   { name: 'probe', label: 'HTTP probe', type: 'boolean', default: 'true', group: G_GATES, help: 'Probe each site\'s `traffic.probeUrl` (sites file) as a gate; sites without probeUrl are not probed.' },
   { name: 'probeTimeoutSeconds', label: 'Probe timeout (seconds)', type: 'number', default: '120', group: G_GATES, help: 'How long a site\'s probe may take to pass.' },
-  { name: 'probeIntervalSeconds', label: 'Probe interval (seconds)', type: 'number', default: '5', group: G_GATES, help: 'Time between probe requests.' },
+  { name: 'probeIntervalSeconds', label: 'Probe interval (seconds)', type: 'number', decimal: true, default: '5', group: G_GATES, help: 'Time between probe requests.' },
   { name: 'probeSuccesses', label: 'Probe successes in a row', type: 'number', default: '3', group: G_GATES, help: 'Consecutive good answers a probe needs.' },
   { name: 'probeExpectedStatus', label: 'Probe expected status', type: 'string', default: '200-399', group: G_GATES, help: 'HTTP status codes that count as healthy: codes and ranges, comma-separated (e.g. `200,204` or `200-399`).' },
   { name: 'probeCaFile', label: 'Probe CA file', type: 'filePath', group: G_GATES, help: 'PEM CA that signed the probe URLs\' certificates.' },

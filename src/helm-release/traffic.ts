@@ -27,6 +27,7 @@ export function trafficInputs(group: string): InputDef[] {
       name: 'drainWaitSeconds',
       label: 'Extra wait after drain (seconds)',
       type: 'number',
+      decimal: true,
       default: '0',
       group,
       help: 'Extra time to wait after a site is drained, before it is upgraded (e.g. for long-lived connections to end). The DNS TTL itself is already waited by the traffic controller (capped by trafficMaxDnsWaitSeconds).',

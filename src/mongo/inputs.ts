@@ -1,7 +1,7 @@
 /** Inputs of Mongo backup: definitions (task.json / action.yml are checked against them) and the parser. */
 import { withCommands, withWhen } from '../platform/visibility';
 import * as path from 'node:path';
-import type { InputDef, InputReader, OutputDef } from '../platform/inputs';
+import { withSecureFiles, type InputDef, type InputReader, type OutputDef } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import { InputError } from '../shared/errors';
 import { kubeconfigSecrets } from '../platform/kubeconfig';
@@ -200,11 +200,12 @@ const mongoInputDefs: readonly InputDef[] = [
   { name: 'scratchPodContainer', label: 'Scratch container', type: 'string', group: G_RESTORE, help: 'Container of the scratch pod.' },
   { name: 'scratchPodConfigPath', label: 'Scratch config file in the pod', type: 'string', group: G_RESTORE, help: 'Tools config YAML mounted in the scratch pod from a Secret.' },
   { name: 'keepLast', label: 'Keep the newest N', type: 'number', group: G_RETENTION, help: 'prune: keep the newest N complete backups.' },
-  { name: 'keepDays', label: 'Keep younger than (days)', type: 'number', group: G_RETENTION, help: 'prune: keep complete backups younger than this many days. A backup is kept when either rule keeps it; the newest complete backup is never deleted.' },
+  { name: 'keepDays', label: 'Keep younger than (days)', type: 'number', decimal: true, group: G_RETENTION, help: 'prune: keep complete backups younger than this many days. A backup is kept when either rule keeps it; the newest complete backup is never deleted.' },
   {
     name: 'orphanGraceHours',
     label: 'Interrupted backups grace (hours)',
     type: 'number',
+    decimal: true,
     default: '24',
     group: G_RETENTION,
     help: 'prune: backup prefixes without a manifest, and incomplete multipart uploads, older than this are interrupted backups: reported and removed.',
@@ -227,7 +228,7 @@ const storedOnly = (defs: readonly InputDef[]): Record<string, readonly string[]
 /** Every input of the Mongo capability; the task form shows each for the commands it applies to. */
 const POD = { place: ['kubectl-exec'] };
 const SCRATCH = { drillTarget: ['scratch'] };
-export const mongoInputs: readonly InputDef[] = withWhen(withCommands(mongoInputDefs, {
+export const mongoInputs: readonly InputDef[] = withSecureFiles(withWhen(withCommands(mongoInputDefs, {
   collection: ['backup'],
   excludeCollections: ['backup'],
   place: INSTANCE,
@@ -281,7 +282,7 @@ export const mongoInputs: readonly InputDef[] = withWhen(withCommands(mongoInput
   scratchPodSelector: { ...SCRATCH, ...POD },
   scratchPodContainer: { ...SCRATCH, ...POD },
   scratchPodConfigPath: { ...SCRATCH, ...POD },
-});
+}), ['kubeconfig', 'signingKey', 'ageIdentity']);
 
 export const mongoOutputs: readonly OutputDef[] = [
   { name: 'backupId', description: 'Id of the backup written (backup), restored (restore) or drilled (drill).' },
@@ -456,7 +457,7 @@ export function parseMongoInputs(read: InputReader, platform: Platform): MongoIn
     const conn = platform.kubernetesConnection('kubernetesConnection');
     let kubeconfig = conn?.kubeconfig ?? read.secret('kubeconfig');
     if (!kubeconfig && siteDef?.cluster?.kubeconfig) kubeconfig = readSecretRef(siteDef.cluster.kubeconfig, 'kubeconfig', process.env, sitesDir);
-    if (!kubeconfig) throw new InputError(platform.name === 'azure-pipelines' ? 'kubernetesConnection' : 'kubeconfig', 'is required with place kubectl-exec (or set the site\'s cluster.kubeconfig in the sites file)');
+    if (!kubeconfig) throw new InputError(platform.name === 'azure-pipelines' ? 'kubernetesConnection' : 'kubeconfig', `is required with place kubectl-exec (${platform.name === 'azure-pipelines' ? 'or kubeconfigSecureFile, ' : ''}or set the site's cluster.kubeconfig in the sites file)`);
     // the secret parts only (a token, a key): masking every line would hide ordinary words in all logs
     for (const secret of kubeconfigSecrets(kubeconfig)) platform.mask(secret);
     if (!/apiVersion|clusters/.test(kubeconfig)) throw new InputError('kubeconfig', 'expected a kubeconfig document (YAML with clusters, users, contexts)');

@@ -19,6 +19,7 @@ export const primaryInputs: readonly InputDef[] = [
     name: 'maxLagSeconds',
     label: 'Largest replication lag (seconds)',
     type: 'number',
+    decimal: true,
     default: '10',
     group: G_PRIMARY,
     help: 'primary-move: refuse when the target member is further behind the primary (or, without a primary, the newest member) than this, before anything is changed.',

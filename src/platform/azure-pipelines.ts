@@ -14,8 +14,9 @@ import { Masker } from '../shared/mask';
 import type { AnyCapability } from './capability';
 import { MaskingLogger } from './logger';
 import { runCapability } from './run';
-import type { AgentTls, AzureRmConnection, AzureStackHubConnection, KubernetesConnection, Platform, ProxySettings } from './types';
+import type { AgentTls, AzureRmConnection, AzureStackHubConnection, KubernetesConnection, Platform, ProxySettings, SecureFileOptions } from './types';
 import { kubeconfigFromServiceAccount, kubeconfigSecrets } from './kubeconfig';
+import { downloadSecureFile } from './secure-file';
 
 /** The Azure Pipelines platform. */
 export class AzurePipelinesPlatform implements Platform {
@@ -53,6 +54,38 @@ export class AzurePipelinesPlatform implements Platform {
     const vault = (im as { _vault?: { retrieveSecret(key: string): string | undefined } })._vault;
     const v = vault ? vault.retrieveSecret(`INPUT_${im._getVariableKey(name)}`) : this.input(name);
     return v === undefined || v === '' ? undefined : v;
+  }
+
+  /**
+   * A secure file input (type secureFile): the agent gives the file's id as the input's value and its download
+   * ticket as SECUREFILE_TICKET_<id>; the job's access token is the SystemVssConnection endpoint's ACCESSTOKEN. Both
+   * are read from task-lib's vault directly (its getters debug-log the values) and masked.
+   */
+  async secureFile(inputName: string, opts: SecureFileOptions): Promise<string | undefined> {
+    const id = this.input(inputName);
+    if (!id) return undefined;
+    const name = tl.getSecureFileName(id) || undefined;
+    const what = `secure file '${name ?? id}'`;
+    const ticket = this.vaultSecret(`SECUREFILE_TICKET_${id}`);
+    if (!ticket) {
+      throw new InputError(inputName, `the agent holds no download ticket for the ${what}: is it a secure file of this project's Library, and is the pipeline authorised to use it (Library → Secure files → Pipeline permissions)?`);
+    }
+    this.mask(ticket);
+    const accessToken = this.vaultSecret('ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN');
+    if (!accessToken) throw new InputError(inputName, `cannot download the ${what}: the job has no access token (the SystemVssConnection endpoint's ACCESSTOKEN is not set)`);
+    this.mask(accessToken);
+    const collectionUri = tl.getVariable('System.TeamFoundationCollectionUri');
+    const project = tl.getVariable('System.TeamProjectId') || tl.getVariable('System.TeamProject');
+    if (!collectionUri || !project) throw new InputError(inputName, `cannot download the ${what}: System.TeamFoundationCollectionUri or System.TeamProject is not set`);
+    const content = await downloadSecureFile({ input: inputName, collectionUri, project, id, name, ticket, accessToken, ...opts });
+    this.mask(content);
+    return content;
+  }
+
+  /** A value of task-lib's vault (INPUT_, ENDPOINT_AUTH_, SECUREFILE_TICKET_ ... moved there when it loads). */
+  private vaultSecret(key: string): string | undefined {
+    const vault = (im as { _vault?: { retrieveSecret(key: string): string | undefined } })._vault;
+    return (vault ? vault.retrieveSecret(key) : process.env[key]) || undefined;
   }
 
   mask(secret: string): void {

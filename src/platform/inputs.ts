@@ -27,7 +27,9 @@ export type InputType =
   /** ADO-only: a `kubernetes` service connection */
   | 'kubernetesConnection'
   /** ADO-only: an "Azure Stack Hub" service connection (the endpoint type this extension contributes) */
-  | 'azureStackHubConnection';
+  | 'azureStackHubConnection'
+  /** ADO-only: a secure file of the Library, the alternative to a secret input (see {@link secureFileInput}) */
+  | 'secureFile';
 
 /** One input of a capability. */
 export interface InputDef {
@@ -42,6 +44,11 @@ export interface InputDef {
   help: string;
   /** Allowed values for pickList. */
   options?: readonly string[];
+  /**
+   * number only: a fraction is allowed (e.g. `0.5` seconds). Otherwise the reader takes whole numbers only and
+   * task.json types the input `int` (task.json has no type for fractions: a decimal input is a `string` there).
+   */
+  decimal?: boolean;
   /** Group name in the task editor. */
   group?: string;
   /** Channels this input exists on (default: all). Service connections exist only on Azure Pipelines. */
@@ -137,7 +144,9 @@ export function createInputReader(
       const v = reader.string(name);
       if (v === undefined) return undefined;
       const n = Number(v);
-      const what = opts.integer ? 'a whole number' : 'a number';
+      // a number input is whole unless its definition allows fractions (task.json types it `int`)
+      const integer = opts.integer ?? (def(name).type === 'number' && !def(name).decimal);
+      const what = integer ? 'a whole number' : 'a number';
       const range =
         opts.min !== undefined && opts.max !== undefined
           ? ` from ${opts.min} to ${opts.max}`
@@ -149,7 +158,7 @@ export function createInputReader(
       if (
         !/^-?\d+(\.\d+)?$/.test(v) ||
         !Number.isFinite(n) ||
-        (opts.integer && !Number.isInteger(n)) ||
+        (integer && !Number.isInteger(n)) ||
         (opts.min !== undefined && n < opts.min) ||
         (opts.max !== undefined && n > opts.max)
       ) {
@@ -218,4 +227,46 @@ export function createInputReader(
     },
   };
   return reader;
+}
+
+/** Name suffix of the Azure Pipelines secure-file alternative of a secret input: `signingKey` → `signingKeySecureFile`. */
+export const SECURE_FILE_SUFFIX = 'SecureFile';
+
+/**
+ * The Azure Pipelines alternative to a secret input that holds a file's content (a PEM key, an age identity, a
+ * kubeconfig): an input `<name>SecureFile` of task.json type `secureFile` (as HelmDeploy takes its TLS key), shown
+ * where the secret input is. The adapter downloads the file with the job's access token and hands its content to the
+ * core as the secret input's value (masked), so a core never knows the difference. Use it beside the secret:
+ * `secret, secureFileInput(secret)`.
+ */
+export function secureFileInput<N extends string>(secret: InputDef & { name: N }): InputDef & { name: `${N}SecureFile` } {
+  if (secret.type !== 'secret') throw new Error(`bug: secureFileInput(${secret.name}): not a secret input`);
+  const onAdo = onChannel(secret, 'azure-pipelines');
+  return {
+    name: `${secret.name}${SECURE_FILE_SUFFIX}` as `${N}SecureFile`,
+    label: `${secret.label} (secure file)`,
+    type: 'secureFile',
+    help:
+      `${onAdo ? `Instead of \`${secret.name}\`: a` : 'A'} secure file of the Library (Pipelines → Library → Secure files; authorise the pipeline to use it) ` +
+      `holding the ${secret.label.replace(/^\w/, (c) => c.toLowerCase())}: ${secret.help.replace(/\.$/, '')}. Downloaded with the job's access token into the run's private temp dir (0600), read, masked and deleted.${onAdo ? ' Set one of the two.' : ''}`,
+    channels: ['azure-pipelines'],
+    ...(secret.group ? { group: secret.group } : {}),
+    ...(secret.commands ? { commands: secret.commands } : {}),
+    ...(secret.when ? { when: secret.when } : {}),
+    ...(secret.visibleRule ? { visibleRule: secret.visibleRule } : {}),
+  };
+}
+
+/** The secret input a secure-file input stands in for (`signingKeySecureFile` → `signingKey`), or undefined. */
+export function secureFileTarget(def: InputDef): string | undefined {
+  return def.type === 'secureFile' && def.name.endsWith(SECURE_FILE_SUFFIX) ? def.name.slice(0, -SECURE_FILE_SUFFIX.length) : undefined;
+}
+
+/**
+ * `defs` with the {@link secureFileInput} of each named secret input right after it, carrying the secret's group,
+ * commands and conditions as they are at this point (apply it after withCommands/withWhen).
+ */
+export function withSecureFiles(defs: readonly InputDef[], secrets: readonly string[]): InputDef[] {
+  for (const n of secrets) if (!defs.some((d) => d.name === n)) throw new Error(`bug: withSecureFiles: no input '${n}'`);
+  return defs.flatMap((d) => (secrets.includes(d.name) ? [d, secureFileInput(d)] : [d]));
 }

@@ -4,13 +4,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { StackHubError, oneLine } from '../shared/errors';
+import { InputError, StackHubError, oneLine } from '../shared/errors';
 import { exec, killAllChildren } from '../shared/exec';
 import type { Masker } from '../shared/mask';
 import { netFromPlatform, type Net } from '../shared/net';
 import { resolveSecretInputs } from '../shared/secrets';
 import type { AnyCapability, RunContext } from './capability';
-import { createInputReader } from './inputs';
+import { createInputReader, secureFileTarget } from './inputs';
 import { Summary } from './summary';
 import type { Platform } from './types';
 
@@ -39,11 +39,12 @@ export function writeSecretFile(root: string, name: string, content: string | Bu
  * place where secret references enter a run. Vault settings come from the environment (VAULT_ADDR ...); the Hub
  * and cluster of keyvault:// / k8s:// from the capability's own inputs ({@link AnyCapability.secretSources}).
  */
-async function resolveFrameSecrets(platform: Platform, capability: AnyCapability, net: Net): Promise<{ names: Set<string>; values: Map<string, string> }> {
+async function resolveFrameSecrets(platform: Platform, capability: AnyCapability, net: Net, files: ReadonlyMap<string, string> = new Map()): Promise<{ names: Set<string>; values: Map<string, string> }> {
   const defs = capability.inputs.filter((d) => d.type === 'secret');
   const names = new Set(defs.map((d) => d.name));
   const values = await resolveSecretInputs(
-    defs.map((d) => ({ name: d.name, value: platform.secretInput ? platform.secretInput(d.name) : platform.input(d.name) })),
+    // a secure file's content is the value itself, never a reference
+    defs.filter((d) => !files.has(d.name)).map((d) => ({ name: d.name, value: platform.secretInput ? platform.secretInput(d.name) : platform.input(d.name) })),
     {
       env: process.env,
       mask: (s) => platform.mask(s),
@@ -52,13 +53,35 @@ async function resolveFrameSecrets(platform: Platform, capability: AnyCapability
       sources: capability.secretSources
         ? (value) =>
             capability.secretSources!(
-              createInputReader(capability.inputs, (n) => (names.has(n) ? value(n) : platform.input(n)), (s) => platform.mask(s)),
+              createInputReader(capability.inputs, (n) => files.get(n) ?? (names.has(n) ? value(n) : platform.input(n)), (s) => platform.mask(s)),
               platform,
             )
         : undefined,
     },
   );
+  for (const [name, content] of files) values.set(name, content);
   return { names, values };
+}
+
+/**
+ * The secure files that stand in for secret inputs (`<name>SecureFile`, see secureFileInput): downloaded by the
+ * platform (Azure Pipelines) into the private temp dir, read, deleted and masked. Returns the secret inputs' values
+ * by the secret input's name; a secret input and its secure file both set is an error naming the secure file.
+ */
+async function readSecureFiles(platform: Platform, capability: AnyCapability, net: Net, dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const d of capability.inputs) {
+    const target = secureFileTarget(d);
+    if (!target || !platform.secureFile || !platform.input(d.name)) continue;
+    const literal = platform.secretInput ? platform.secretInput(target) : platform.input(target);
+    if (literal) {
+      platform.mask(literal);
+      throw new InputError(d.name, `set either ${target} or ${d.name}, not both`);
+    }
+    const content = await platform.secureFile(d.name, { dir, ...net.http() });
+    if (content !== undefined) out.set(target, content);
+  }
+  return out;
 }
 
 /** Renders an output value as the string a pipeline variable holds. */
@@ -96,13 +119,14 @@ export async function runCapability(platform: Platform, capability: AnyCapabilit
     //    resolved once and masked as they arrive — see src/shared/secrets
     //    (through the run's one network: agent proxy / HTTPS_PROXY+NO_PROXY, see shared/net)
     net = netFromPlatform(platform, (s) => platform.mask(s));
-    const secrets = await resolveFrameSecrets(platform, capability, net);
+    tempDir = makePrivateTempDir(platform.paths.agentTemp);
+    //    (Azure Pipelines secure files in place of secret inputs: downloaded into the private temp dir first)
+    const secrets = await resolveFrameSecrets(platform, capability, net, await readSecureFiles(platform, capability, net, tempDir));
     // 2. parse once
     const input = (n: string): string | undefined => (secrets.names.has(n) ? secrets.values.get(n) : platform.input(n));
     const reader = createInputReader(capability.inputs, input, (s) => platform.mask(s));
     const inputs = capability.parse(reader, platform);
     // 3. run
-    tempDir = makePrivateTempDir(platform.paths.agentTemp);
     const ctx: RunContext = {
       net,
       platform,

@@ -91,6 +91,16 @@ export interface AgentTls {
   caFile?: string;
 }
 
+/** Where {@link Platform.secureFile} puts the file, and the run's network for the download. */
+export interface SecureFileOptions {
+  /** The run's private temp dir (0700). */
+  dir: string;
+  /** Extra trusted CAs (the run's network). */
+  ca?: string[];
+  /** Proxy for a URL (the run's network). */
+  proxyFor?: (url: URL) => ProxySettings | undefined;
+}
+
 export type PlatformName = 'azure-pipelines' | 'github-actions' | 'cli';
 
 export interface Platform {
@@ -113,6 +123,12 @@ export interface Platform {
   azureRmConnection(inputName: string): AzureRmConnection | undefined;
   /** An "Azure Stack Hub" connection input (ADO only; other platforms do not implement it). */
   azureStackHubConnection?(inputName: string): AzureStackHubConnection | undefined;
+  /**
+   * The content of the secure file a `secureFile` input names (ADO only, see secureFileInput in ./inputs.ts):
+   * downloaded with the job's access token into `opts.dir` (0600), read, deleted and masked; undefined when the input
+   * is empty. Errors name the input.
+   */
+  secureFile?(inputName: string, opts: SecureFileOptions): Promise<string | undefined>;
 
   /** Registers a secret: the CI system masks it in all later output, and so does our own logger. */
   mask(secret: string): void;

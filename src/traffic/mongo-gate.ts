@@ -28,7 +28,7 @@ export const mongoGateInputs: readonly InputDef[] = [
     group: G,
     help: 'failover / restore: `primary` refuses unless the site gaining users holds the MongoDB replica set\'s primary (move it first with `mongo primary move`); `within-lag` refuses unless a member of that site is within mongoMaxLagSeconds of the primary. Read with mongosh as Mongo backup does (mongoPlace).',
   },
-  { name: 'mongoMaxLagSeconds', label: 'MongoDB lag bound (seconds)', type: 'number', default: '10', group: G, help: 'within-lag: the largest replication lag accepted.' },
+  { name: 'mongoMaxLagSeconds', label: 'MongoDB lag bound (seconds)', type: 'number', decimal: true, default: '10', group: G, help: 'within-lag: the largest replication lag accepted.' },
   {
     name: 'mongoPlace',
     label: 'Where mongosh runs',

@@ -183,8 +183,8 @@ describe('contract: manifests', function () {
 
       it('every pickList has options', function () {
         for (const i of task.inputs ?? []) {
-          if (i.type !== 'pickList') continue;
-          assert.ok(i.options && Object.keys(i.options).length > 0, `task.json input ${i.name} is a pickList without options: add options to its InputDef, then \`npm run manifests\``);
+          if (i.type !== 'pickList' && i.type !== 'radio') continue;
+          assert.ok(i.options && Object.keys(i.options).length > 0, `task.json input ${i.name} is a ${i.type} without options: add options to its InputDef, then \`npm run manifests\``);
         }
         for (const d of e.capability.inputs) {
           if (d.type !== 'pickList') continue;

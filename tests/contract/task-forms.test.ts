@@ -30,7 +30,7 @@ describe('task forms: visible inputs per command', () => {
           assert.doesNotThrow(() => evaluateVisibleRule(rule!, () => ''), owner);
           for (const m of rule!.matchAll(/([A-Za-z][A-Za-z0-9]*)\s*(?:==|=|!=)\s*(\S+)/g)) {
             const ref = t.inputs.find((i) => i.name === m[1]);
-            assert.ok(ref && ref.type === 'pickList', `${owner}: '${m[1]}' is not a pickList input`);
+            assert.ok(ref && (ref.type === 'pickList' || ref.type === 'radio'), `${owner}: '${m[1]}' is not a pickList or radio input`);
             assert.ok(Object.keys(ref.options ?? {}).includes(m[2]), `${owner}: '${m[2]}' is not an option of ${m[1]}`);
           }
         }
@@ -76,9 +76,13 @@ describe('task forms: visible inputs per command', () => {
   it('Mongo: a backup form has no restore, drill or retention inputs; each other command its own', () => {
     assert.deepEqual(
       [...shown('StackHubMongoBackupV1', { command: 'backup' })],
-      ['command', 'site', 'sitesFile', 'scope', 'database', 'place', 'connectionString', 'readPreference', 'dumpExtraArgs', 'kubernetesConnection', 'timeoutMinutes', 'storageKind', 'storagePrefix', 'storagePath', 'storageLocation', 'storageCaCertificate', 'storageRetries', 'allowSameHub', 'encryption', 'encryptionRecipients', 'signingKey'],
+      ['command', 'site', 'sitesFile', 'scope', 'database', 'place', 'connectionString', 'readPreference', 'dumpExtraArgs', 'kubernetesConnection', 'kubeconfigSecureFile', 'timeoutMinutes', 'storageKind', 'storagePrefix', 'storagePath', 'storageLocation', 'storageCaCertificate', 'storageRetries', 'allowSameHub', 'encryption', 'encryptionRecipients', 'signingKey', 'signingKeySecureFile'],
     );
     has(shown('StackHubMongoBackupV1', { command: 'restore', scope: 'database', place: 'kubectl-exec' }), ['backupId', 'drop', 'targetDatabase', 'ageIdentity', 'verifyKey', 'podSelector', 'restoreExtraArgs'], ['encryptionRecipients', 'signingKey', 'keepLast', 'drillTarget', 'dumpExtraArgs', 'collection'], 'restore');
+    // a secure file stands beside its secret input, shown for the same commands
+    has(shown('StackHubMongoBackupV1', { command: 'restore' }), ['ageIdentity', 'ageIdentitySecureFile'], ['signingKey', 'signingKeySecureFile'], 'restore: the age identity as a secure file');
+    has(shown('StackHubAksEngineV1', { command: 'get-logs' }), ['sshPrivateKey', 'sshPrivateKeySecureFile'], [], 'get-logs: the SSH key as a secure file');
+    has(shown('StackHubAksEngineV1', { command: 'versions' }), [], ['sshPrivateKey', 'sshPrivateKeySecureFile'], 'versions: no SSH key');
     has(shown('StackHubMongoBackupV1', { command: 'prune' }), ['keepLast', 'keepDays', 'orphanGraceHours', 'dryRun', 'storageKind'], ['connectionString', 'backupId', 'ageIdentity', 'encryptionRecipients'], 'prune');
     has(shown('StackHubMongoBackupV1', { command: 'drill', place: 'kubectl-exec', drillTarget: 'scratch' }), ['drillTarget', 'scratchConnectionString', 'scratchPodSelector', 'ageIdentity'], ['drop', 'keepLast'], 'drill');
     has(shown('StackHubMongoBackupV1', { command: 'drill', drillTarget: 'same-instance' }), ['drillTarget'], ['scratchConnectionString', 'scratchPodSelector'], 'drill in the same instance');

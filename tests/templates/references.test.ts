@@ -21,7 +21,7 @@ export function expectedParameter(i: TaskInput): { type: string; values?: string
     if (i.defaultValue === undefined && !i.required) return { type: 'string', values: ['', 'true', 'false'], defaults: [''] };
     return { type: 'boolean', defaults: i.defaultValue === undefined ? [undefined] : [i.defaultValue === 'true'] };
   }
-  const values = i.type === 'pickList' && i.options ? Object.keys(i.options) : undefined;
+  const values = (i.type === 'pickList' || i.type === 'radio') && i.options ? Object.keys(i.options) : undefined;
   const optionalNoDefault = !i.required && i.defaultValue === undefined;
   return {
     type: 'string',

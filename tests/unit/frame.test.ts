@@ -54,7 +54,7 @@ function capability(run: Capability<In, Record<string, unknown>>['run']): Capabi
     title: 'Test',
     inputs: [
       { name: 'token', label: 't', type: 'secret', help: '' },
-      { name: 'count', label: 'c', type: 'number', help: '' },
+      { name: 'count', label: 'c', type: 'number', decimal: true, help: '' },
     ],
     outputs: [{ name: 'answer', description: '' }, { name: 'data', description: '' }],
     parse: (read) => {

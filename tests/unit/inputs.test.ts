@@ -9,7 +9,7 @@ const defs: InputDef[] = [
   { name: 'name', label: 'n', type: 'string', help: '' },
   { name: 'req', label: 'r', type: 'string', required: true, help: '' },
   { name: 'flag', label: 'f', type: 'boolean', default: 'true', help: '' },
-  { name: 'count', label: 'c', type: 'number', default: '3', help: '' },
+  { name: 'count', label: 'c', type: 'number', decimal: true, default: '3', help: '' },
   { name: 'items', label: 'i', type: 'list', help: '' },
   { name: 'lines', label: 'l', type: 'multiline', help: '' },
   { name: 'doc', label: 'd', type: 'object', help: '' },
@@ -65,6 +65,14 @@ describe('input reader', () => {
       else assert.equal(r.number('count', opts), want);
     });
   }
+
+  it('a number input without decimal takes whole numbers only (task.json types it int), unless the caller says otherwise', () => {
+    const whole = createInputReader([{ name: 'replicas', label: 'r', type: 'number', help: '' }], (n) => ({ replicas: '2.5' })[n], () => undefined);
+    throwsInput(() => whole.number('replicas'), "input 'replicas': expected a whole number, got '2.5'");
+    throwsInput(() => whole.number('replicas', { min: 1 }), "input 'replicas': expected a whole number of at least 1, got '2.5'");
+    assert.equal(whole.number('replicas', { integer: false }), 2.5);
+    assert.equal(createInputReader([{ name: 'replicas', label: 'r', type: 'number', help: '' }], () => '7', () => undefined).number('replicas'), 7);
+  });
 
   it('lists split on commas and newlines; multiline drops comments and blanks', () => {
     const r = reader({ items: 'a, b\n c,,\n', lines: '# comment\n one \n\n two' });

@@ -39,8 +39,11 @@ export function taskSchemaEntry(t: TaskJson): { nameEntry: Json; entry: Json } {
     // (the language service never matches '' against an enum: an empty string is its own alternative)
     const empty = i.required ? [] : [{ type: 'string', maxLength: 0 }];
     const expression = { type: 'string', pattern: EXPRESSION_PATTERN };
-    if (i.type === 'pickList' && i.options) {
+    if ((i.type === 'pickList' || i.type === 'radio') && i.options) {
       properties[i.name] = { description, ignoreCase: 'key', anyOf: [{ enum: Object.keys(i.options), ignoreCase: 'all' }, ...empty, expression] };
+    } else if (i.type === 'int') {
+      // the official schema types task.json `int` as integer; the agent hands it over as a string of digits
+      properties[i.name] = { description, ignoreCase: 'key', anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^-?\\d+$' }, ...empty, expression] };
     } else if (i.type === 'boolean') {
       properties[i.name] = { description, ignoreCase: 'key', anyOf: [{ type: 'boolean' }, { enum: ['true', 'false'], ignoreCase: 'all' }, ...empty, expression] };
     } else {
@@ -233,7 +236,7 @@ export function checkTaskReferences(file: ParsedFile, tasks = readTasks()): stri
 }
 
 function checkValue(file: ParsedFile, at: string, def: TaskInput, value: unknown): string[] {
-  const options = def.type === 'pickList' && def.options ? Object.keys(def.options) : undefined;
+  const options = (def.type === 'pickList' || def.type === 'radio') && def.options ? Object.keys(def.options) : undefined;
   const pref = parameterRef(value);
   if (pref) {
     const p = file.parameters.get(pref);
