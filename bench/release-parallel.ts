@@ -140,6 +140,7 @@ interface Point {
   alone: Usage;
   replayN: number;
   replay1: number;
+  replayCpuMs: number;
   spawnsPerSite: number;
 }
 
@@ -153,6 +154,7 @@ async function measure(n: number): Promise<Point> {
   const one: Usage[] = [];
   const rN: number[] = [];
   const r1: number[] = [];
+  const rCpu: number[] = [];
   let spawnsPerSite = 0;
   try {
     for (let i = 0; i < RUNS; i++) {
@@ -165,6 +167,7 @@ async function measure(n: number): Promise<Point> {
       }
       const a = await replayLast(all);
       rN.push(a.wallMs);
+      rCpu.push(a.cpuMs);
       spawnsPerSite = a.spawnsPerSite;
       r1.push((await replayLast(alone)).wallMs);
     }
@@ -173,14 +176,14 @@ async function measure(n: number): Promise<Point> {
     fs.rmSync(alone.dir, { recursive: true, force: true });
   }
   const m = (xs: Usage[]): Usage => ({ wallMs: median(xs.map((x) => x.wallMs)), cpuMs: median(xs.map((x) => x.cpuMs)), treeCpuMs: median(xs.map((x) => x.treeCpuMs)), rssMb: median(xs.map((x) => x.rssMb)) });
-  return { n, run: m(par), alone: m(one), replayN: median(rN), replay1: median(r1), spawnsPerSite };
+  return { n, run: m(par), alone: m(one), replayN: median(rN), replay1: median(r1), replayCpuMs: median(rCpu), spawnsPerSite };
 }
 
 /** The run's wall time with the doubles' growth from 1 to N sites taken out. */
 const adjusted = (p: Point): number => p.run.wallMs - (p.replayN - p.replay1);
 
 const NAME = `helm release: N sites in parallel vs the slowest site alone (CLI release run; sh doubles: upgrade ${UPGRADE_MS} ms, other calls ${CALL_MS} ms, slowest site +${SLOW_MS} ms per call; doubles' own cost measured by replay and subtracted; median of ${RUNS}; goal ≤ ${GOAL}× at N = ${GOAL_AT.join(', ')})`;
-const COLUMNS = ['sites', 'value', 'baseline', 'ratio', 'goal', 'met', 'raw', 'double N / 1', 'wall ms', 'cpu ms (node)', 'cpu ms (tree)', 'peak RSS MB', 'alone: wall / cpu ms / RSS MB', 'spawns per site'];
+const COLUMNS = ['sites', 'value', 'baseline', 'ratio', 'goal', 'met', 'raw', 'double N / 1', 'wall ms', 'cpu ms (node)', 'cpu ms (tree)', 'peak RSS MB', 'alone: wall / cpu ms / RSS MB', 'spawns per site', 'replay cpu ms (node)'];
 
 export const benches: Bench[] = [
   {
@@ -208,6 +211,7 @@ export const benches: Bench[] = [
           p.run.rssMb.toFixed(0),
           `${p.alone.wallMs.toFixed(0)} / ${p.alone.cpuMs.toFixed(0)} / ${p.alone.rssMb.toFixed(0)}`,
           p.spawnsPerSite,
+          p.replayCpuMs.toFixed(0),
         ]);
       }
       return rows;
