@@ -269,3 +269,15 @@ export function writeRecord(r: ReleaseRecord, file: string): void {
   fs.writeFileSync(tmp, JSON.stringify(r, null, 2) + '\n', { mode: 0o644 });
   fs.renameSync(tmp, file);
 }
+
+/**
+ * {@link writeRecord} without blocking the event loop: the orchestrated run writes the record while other sites'
+ * helm calls finish, and a synchronous write (plus rename) of a many-site record held all of them up.
+ */
+export async function writeRecordAsync(r: ReleaseRecord, file: string): Promise<void> {
+  const text = JSON.stringify(r, null, 2) + '\n';
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fs.promises.writeFile(tmp, text, { mode: 0o644 });
+  await fs.promises.rename(tmp, file);
+}

@@ -74,6 +74,18 @@ export function stripAnsi(s: string): string {
 }
 
 /**
+ * Per masker, whether an environment value holds a registered secret, while the set of secrets is unchanged: every
+ * spawn passes the same values, and a release over many sites registers every kubeconfig line, so checking each value
+ * against every secret on every spawn grew with sites × spawns. A new secret starts a fresh map.
+ */
+const verdicts = new WeakMap<Masker, { size: number; map: Map<string, boolean> }>();
+function secretVerdicts(masker: Masker): Map<string, boolean> {
+  let v = verdicts.get(masker);
+  if (!v || v.size !== masker.size) verdicts.set(masker, (v = { size: masker.size, map: new Map() }));
+  return v.map;
+}
+
+/**
  * The environment a child gets: the base minus CI secret variables and any variable whose value holds a registered
  * secret, plus `extra` (secrets passed on purpose).
  */
@@ -83,9 +95,14 @@ export function childEnv(
   extra: Record<string, string | undefined> = {},
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
+  const holds = masker ? secretVerdicts(masker) : undefined;
   for (const [k, v] of Object.entries(base)) {
     if (v === undefined || SECRET_ENV.test(k)) continue;
-    if (masker && masker.contains(v)) continue;
+    if (holds) {
+      let h = holds.get(v);
+      if (h === undefined) holds.set(v, (h = masker!.contains(v)));
+      if (h) continue;
+    }
     env[k] = v;
   }
   for (const [k, v] of Object.entries(extra)) {

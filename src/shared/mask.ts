@@ -7,6 +7,8 @@ export const MASK = '***';
 /** Collects secret values and replaces them in text. */
 export class Masker {
   private readonly secrets = new Set<string>();
+  /** The secrets longest first, built on the first scrub after a change (not per line: a run scrubs thousands). */
+  private sorted: string[] | undefined;
 
   /**
    * Registers a secret. Multi-line values (PEM keys, kubeconfigs) are also registered line by line, because CI
@@ -20,6 +22,7 @@ export class Masker {
     for (const c of candidates) {
       if (c.length >= 4 && !this.secrets.has(c)) {
         this.secrets.add(c);
+        this.sorted = undefined;
         added.push(c);
       }
     }
@@ -41,7 +44,8 @@ export class Masker {
   scrub(text: string): string {
     if (this.secrets.size === 0) return text;
     let out = text;
-    for (const s of [...this.secrets].sort((a, b) => b.length - a.length)) {
+    this.sorted ??= [...this.secrets].sort((a, b) => b.length - a.length);
+    for (const s of this.sorted) {
       if (out.includes(s)) out = out.split(s).join(MASK);
     }
     return out;
