@@ -3,8 +3,7 @@
  * service-principal inputs the capability already has for its own Hub calls (a storage account's listKeys, the
  * Hub DNS traffic provider). Nothing is invented: a capability without such inputs refuses keyvault://.
  */
-import type { InputReader } from '../../platform/inputs';
-import type { Platform } from '../../platform/types';
+import type { InputReader, Platform } from '../../types';
 import { readCaFile } from '../ca';
 import { resolveHubConnection } from '../azure-stack/hub-connection';
 import type { SecretSources } from './index';

@@ -3,8 +3,7 @@
  * (The Hub source is capability-specific: each builds it from the same inputs it signs in with.)
  */
 import * as path from 'node:path';
-import type { InputReader } from '../../platform/inputs';
-import type { Platform } from '../../platform/types';
+import type { InputReader, Platform } from '../../types';
 import { findSite, loadSitesFile, readSecretRef } from '../sites';
 import type { SecretSources } from './index';
 

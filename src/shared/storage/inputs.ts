@@ -5,8 +5,7 @@
  */
 import * as path from 'node:path';
 import type { KeyObject } from 'node:crypto';
-import type { InputDef, InputReader } from '../../platform/inputs';
-import type { Platform } from '../../platform/types';
+import type { InputDef, InputReader, Platform } from '../../types';
 import { resolveHubConnection, type ResolvedHubConnection } from '../azure-stack/hub-connection';
 import { readCaFile } from '../ca';
 import { parseIdentities, parseRecipients } from '../crypto';
@@ -264,7 +263,7 @@ export interface ListKeysCredential {
   /** ARM id of the storage account. */
   storageAccountId: string;
   /** From the ADO service connection (`storageArmConnection`). */
-  connection?: import('../../platform/types').AzureRmConnection;
+  connection?: import('../../types').AzureRmConnection;
   /** From either ADO connection (`storageArmConnection` or `storageHubConnection`), checked at parse time. */
   hub?: ResolvedHubConnection;
   /** From GitHub/CLI inputs. */
