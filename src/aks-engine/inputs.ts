@@ -13,6 +13,7 @@ import type { ApiModel, ClusterShape } from './apimodel';
 import { DEFAULT_CORDON_DRAIN_TIMEOUT_MINUTES, DEFAULT_VM_TIMEOUT_MINUTES, EXAMPLE_APIMODEL, SUPPORTED_DISTROS } from './defaults';
 import { DNS_PREFIX, POOL_NAME } from './validate';
 import { parseRebootInputs, rebootInputDefs, type RebootInputs } from './reboot/inputs';
+import { defineInputs } from '../shared/inputs';
 
 /** The operations. */
 export const COMMANDS = ['validate', 'deploy', 'scale', 'upgrade', 'versions', 'credentials', 'get-logs', 'reboot'] as const;
@@ -22,7 +23,7 @@ const ex = EXAMPLE_APIMODEL.properties;
 const SECRET_ON_ARGV =
   'With authMethod client_secret, aks-engine-azurestack accepts the secret only as --client-secret on its command line: while it runs, other processes on the agent can read it. Prefer authMethod client_certificate, which keeps every secret off command lines.';
 
-const aksEngineInputDefs: readonly InputDef[] = [
+const aksEngineInputDefs = defineInputs([
   {
     name: 'command',
     label: 'Operation',
@@ -139,12 +140,12 @@ const aksEngineInputDefs: readonly InputDef[] = [
   { name: 'siteName', label: 'Site name', type: 'string', group: 'state', help: 'Name of this cluster\'s site in the state store (default the location). A filesystem store declared on this site is refused.' },
   ...storageInputs({ group: 'state', what: 'cluster state' }),
   ...encryptionInputs({ group: 'state', writes: true, reads: true }),
-];
+]);
 
 /** Every input of the AKS Engine capability; the task form shows the operation's own inputs for that operation. */
 // the reboot's own inputs, the GSLB provider choice and its probe knobs show for reboot; the provider's inputs by provider
 const forReboot = aksEngineInputDefs.filter((d) => (d.group === 'reboot' || d.group === 'probe' || d.name === 'trafficProvider' || d.name === 'trafficCaCertificate') && !d.when);
-export const aksEngineInputs: readonly InputDef[] = withCommands(aksEngineInputDefs, {
+export const aksEngineInputs = withCommands(aksEngineInputDefs, {
   ...Object.fromEntries(forReboot.map((d) => [d.name, ['reboot']])),
   baseImageOnly: ['upgrade'],
   ifNoNewerImage: ['upgrade'],

@@ -20,6 +20,7 @@ import { parseChartSource, type ChartSource } from './chart';
 import { mergeRecords, parseRecordText, readRecords, type ReleaseRecord } from './record';
 import { parseTrafficCoupling, trafficInputs, type TrafficCoupling } from './traffic';
 import { computeValues, escapeSetValue, readValuesFile, type SetArg, type Values } from './values';
+import { defineInputs } from '../shared/inputs';
 
 /** The operations. `run` is the orchestrated topology; the others act on one site (per-site topology). */
 export const COMMANDS = ['run', 'preflight', 'upgrade', 'verify', 'rollback'] as const;
@@ -48,7 +49,7 @@ export const helmReleaseGroups = [
 ];
 
 /** Every input of the release (task.json and action.yml are generated from these). */
-const helmReleaseInputDefs: readonly InputDef[] = [
+const helmReleaseInputDefs = defineInputs([
   {
     name: 'command',
     label: 'Command',
@@ -203,7 +204,7 @@ const helmReleaseInputDefs: readonly InputDef[] = [
   ...trafficInputs(G_TRAFFIC),
   { name: 'helmPath', label: 'helm', type: 'string', group: G_TOOLS, help: 'The helm binary (3.13 or later, or 4); default `helm` on PATH (see the tool setup task).' },
   { name: 'kubectlPath', label: 'kubectl', type: 'string', group: G_TOOLS, help: 'The kubectl binary for the preflight\'s cluster reads (namespace, LoadBalancer services); default `kubectl` on PATH.' },
-];
+]);
 
 const PER_SITE = ['preflight', 'upgrade', 'verify', 'rollback'];
 const CHART = ['run', 'preflight', 'upgrade'];
@@ -216,7 +217,7 @@ const traffic = trafficInputs(G_TRAFFIC)
   .filter((d) => !d.when?.trafficProvider)
   .map((d) => d.name);
 /** Every input of the release; the task form shows each for the commands it applies to. */
-export const helmReleaseInputs: readonly InputDef[] = withCommands(helmReleaseInputDefs, {
+export const helmReleaseInputs = withCommands(helmReleaseInputDefs, {
   site: PER_SITE,
   kubernetesConnection: PER_SITE,
   chart: CHART,

@@ -10,6 +10,7 @@ import type { Platform } from '../platform/types';
 import type { SitesFile } from '../shared/sites';
 import type { TrafficController } from '../traffic/api';
 import { createTrafficController, parseTrafficConfig, trafficProviderInputs, trafficSites, type TrafficConfig } from '../traffic';
+import { defineInputs } from '../shared/inputs';
 
 /** A parsed coupling: the provider and how to make its controller at run time. */
 export interface TrafficCoupling {
@@ -20,8 +21,8 @@ export interface TrafficCoupling {
 }
 
 /** The traffic inputs of the release task: the traffic swap's provider inputs (empty provider = no coupling), plus the extra drain wait. */
-export function trafficInputs(group: string): InputDef[] {
-  return [
+export function trafficInputs(group: string) {
+  return defineInputs([
     ...trafficProviderInputs,
     {
       name: 'drainWaitSeconds',
@@ -31,7 +32,7 @@ export function trafficInputs(group: string): InputDef[] {
       group,
       help: 'Extra time to wait after a site is drained, before it is upgraded (e.g. for long-lived connections to end). The DNS TTL itself is already waited by the traffic controller (capped by trafficMaxDnsWaitSeconds).',
     },
-  ];
+  ]);
 }
 
 /** Parses the coupling; undefined when `trafficProvider` is empty. Checks the sites against the provider at once. */

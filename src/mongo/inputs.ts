@@ -27,6 +27,7 @@ import {
   type Scope,
 } from './args';
 import { parsePrimaryOptions, primaryInputs, type PrimaryOptions } from './primary-inputs';
+import { defineInputs } from '../shared/inputs';
 
 export const COMMANDS = ['backup', 'restore', 'list', 'prune', 'drill', 'primary-status', 'primary-move'] as const;
 export type MongoCommand = (typeof COMMANDS)[number];
@@ -36,7 +37,7 @@ const G_CLUSTER = 'cluster';
 const G_RESTORE = 'restore';
 const G_RETENTION = 'retention';
 
-const mongoInputDefs: readonly InputDef[] = [
+const mongoInputDefs = defineInputs([
   {
     name: 'command',
     label: 'Command',
@@ -214,7 +215,7 @@ const mongoInputDefs: readonly InputDef[] = [
   { name: 'timeoutMinutes', label: 'Tool timeout (minutes)', type: 'number', default: '240', help: 'Longest a dump or restore may run; the tool\'s process tree is killed after it.' },
   ...storageInputs({ what: 'backups' }),
   ...encryptionInputs({ writes: true, reads: true }),
-];
+]);
 
 const DATA = ['backup', 'restore', 'drill'];
 const READS = ['restore', 'drill'];
@@ -227,7 +228,7 @@ const storedOnly = (defs: readonly InputDef[]): Record<string, readonly string[]
 /** Every input of the Mongo capability; the task form shows each for the commands it applies to. */
 const POD = { place: ['kubectl-exec'] };
 const SCRATCH = { drillTarget: ['scratch'] };
-export const mongoInputs: readonly InputDef[] = withWhen(withCommands(mongoInputDefs, {
+export const mongoInputs = withWhen(withCommands(mongoInputDefs, {
   collection: ['backup'],
   excludeCollections: ['backup'],
   place: INSTANCE,

@@ -1,6 +1,7 @@
 /** Inputs of the replica-set primary commands (primary-status, primary-move) of Mongo backup. */
 import type { InputDef, InputReader } from '../platform/inputs';
 import { InputError } from '../shared/errors';
+import { defineInputs } from '../shared/inputs';
 
 const G_PRIMARY = 'primary';
 
@@ -14,7 +15,7 @@ export interface PrimaryOptions {
 }
 
 /** The definitions (group `primary`). */
-export const primaryInputs: readonly InputDef[] = [
+export const primaryInputs = defineInputs([
   {
     name: 'maxLagSeconds',
     label: 'Largest replication lag (seconds)',
@@ -55,7 +56,7 @@ export const primaryInputs: readonly InputDef[] = [
     group: G_PRIMARY,
     help: 'primary-move when the replica set has NO primary (a majority of voting members is down, e.g. the other site is lost): run `replSetReconfig` with `force: true` on the target member, giving the unreachable members votes 0 and priority 0 so that the survivors can elect it. DATA-LOSS RISK: writes the old primary accepted that had not replicated to the survivors are rolled back when its members return (and are lost if they never do); a forced config can also split the set if the other site is only cut off, not down. Give the votes back with a normal reconfiguration once the site returns.',
   },
-];
+]);
 
 /** Parses the primary settings (their defaults apply to every command; only primary-move uses them). */
 export function parsePrimaryOptions(read: InputReader): PrimaryOptions {

@@ -9,8 +9,9 @@ import { parseChecksums } from '../shared/checksums';
 import { InputError } from '../shared/errors';
 import { currentPlatform, findTool, mongoDistro, toolNames, TOOLS, type TargetPlatform } from '../shared/tools/catalog';
 import { TEMPLATE_VARS, type ToolRequest } from '../shared/tools/resolve';
+import { defineInputs } from '../shared/inputs';
 
-export const toolSetupInputs: readonly InputDef[] = [
+export const toolSetupInputs = defineInputs([
   {
     name: 'tools',
     label: 'Tools',
@@ -94,7 +95,7 @@ export const toolSetupInputs: readonly InputDef[] = [
     default: 'true',
     help: 'Prepend each tool\'s directory to PATH for later steps.',
   },
-];
+]);
 
 export const toolSetupOutputs: readonly OutputDef[] = [
   ...TOOLS.flatMap((t): OutputDef[] => [

@@ -23,6 +23,7 @@ import type { Rfc2136Config, Rfc2136Key } from './providers/rfc2136';
 import { PROFILE_ID } from './providers/traffic-manager';
 import { ZONE_ID } from './providers/azure-stack-dns';
 import { normName, parseResolver } from './resolvers';
+import { defineInputs } from '../shared/inputs';
 
 /** The providers. */
 export const TRAFFIC_PROVIDERS = ['azure-traffic-manager', 'rfc2136', 'azure-stack-dns'] as const;
@@ -36,7 +37,7 @@ const P = 'probe';
  * The provider configuration inputs. Include them as they are in any capability that moves traffic; an empty
  * `trafficProvider` means "no traffic coupling" there ({@link parseTrafficConfig} returns undefined).
  */
-const trafficProviderInputDefs: readonly InputDef[] = [
+const trafficProviderInputDefs = defineInputs([
   {
     name: 'trafficProvider',
     label: 'Traffic provider',
@@ -214,7 +215,7 @@ const trafficProviderInputDefs: readonly InputDef[] = [
     group: P,
     help: 'After the provider confirms a change, the run waits the DNS TTL so resolvers drop old answers, then checks the answers through each site\'s `traffic.resolvers`. This caps the wait; 0 skips it (a wrong answer then only warns). Default: the full TTL.',
   },
-];
+]);
 
 const ATM = { trafficProvider: ['azure-traffic-manager'] };
 const HUB = { trafficProvider: ['azure-stack-dns'] };
@@ -222,7 +223,7 @@ const ARM = { trafficProvider: ['azure-traffic-manager', 'azure-stack-dns'] };
 const DNS = { trafficProvider: ['rfc2136'] };
 const ZONE = { trafficProvider: ['rfc2136', 'azure-stack-dns'] };
 /** The provider inputs; the task form shows each only for the providers it applies to. */
-export const trafficProviderInputs: readonly InputDef[] = withWhen(trafficProviderInputDefs, {
+export const trafficProviderInputs = withWhen(trafficProviderInputDefs, {
   trafficProfile: ATM,
   trafficAzureConnection: ARM,
   trafficHubConnection: HUB,

@@ -26,6 +26,7 @@ import type { TrafficProvider } from './provider';
 import { AzureStackDnsProvider, HUB_DNS_API_VERSION } from './providers/azure-stack-dns';
 import { Rfc2136Provider } from './providers/rfc2136';
 import { TRAFFIC_MANAGER_API_VERSION, TrafficManagerProvider } from './providers/traffic-manager';
+import { defineInputs } from '../shared/inputs';
 
 export type * from './api';
 export { ManualClock, realClock, type TrafficClock } from './clock';
@@ -114,7 +115,7 @@ export const TRAFFIC_COMMANDS = ['status', 'failover', 'drain', 'restore', 'weig
 export type TrafficCommand = (typeof TRAFFIC_COMMANDS)[number];
 
 /** The operation inputs of the traffic capability (the provider inputs follow them). */
-export const trafficOperationInputs: readonly InputDef[] = [
+export const trafficOperationInputs = defineInputs([
   {
     name: 'command',
     label: 'Operation',
@@ -141,7 +142,7 @@ export const trafficOperationInputs: readonly InputDef[] = [
     visibleRule: 'command = undo',
     help: 'undo: the `previousState` output of an earlier run (JSON, or `@file` holding it). Written back exactly, health-gated for the sites that gain traffic.',
   },
-];
+]);
 
 /** Outputs of the traffic capability. */
 export const trafficOutputs: readonly OutputDef[] = [

@@ -14,11 +14,12 @@ import { parseMongoUri } from '../mongo/args';
 import type { MongoEndpoint } from '../mongo/inputs';
 import { readPrimaryStatus } from '../mongo/primary';
 import type { MongoSiteView } from './gates';
+import { defineInputs } from '../shared/inputs';
 
 const G = 'mongoGate';
 
 /** The gate's inputs (traffic capability only). */
-export const mongoGateInputs: readonly InputDef[] = [
+export const mongoGateInputs = defineInputs([
   {
     name: 'mongoPrimaryGate',
     label: 'MongoDB primary gate',
@@ -45,7 +46,7 @@ export const mongoGateInputs: readonly InputDef[] = [
     group: G,
     help: 'Connection string of the replica set (a user with `clusterMonitor`). Default: the gaining site\'s `mongo.connection` in the sites file. Reaches mongosh only through a 0600 file.',
   },
-];
+]);
 
 /** The parsed gate. */
 export interface MongoGateConfig {

@@ -12,6 +12,7 @@ import { InputError } from '../errors';
 import { accountNameFromUrl, parseConnectionString } from './connection-string';
 import type { AzureBlobAuth, AzureBlobTarget, FilesystemTarget, S3Target, StorageKind, StorageTarget } from './types';
 import { STORAGE_KINDS } from './types';
+import { defineInputs } from '../inputs';
 
 /** Default `x-ms-version` for Azure Blob: accepted by Azure Stack Hub (2008 and later) and by Azure. */
 export const DEFAULT_BLOB_API_VERSION = '2019-07-07';
@@ -38,12 +39,12 @@ export interface StorageInputOptions {
  * s3Region, s3Bucket, s3PathStyle, s3AccessKeyId, s3SecretAccessKey, s3Checksums, storageCaCertificate,
  * storageRetries, allowSameHub.
  */
-export function storageInputs(opts: StorageInputOptions = {}): InputDef[] {
+export function storageInputs(opts: StorageInputOptions = {}) {
   const group = opts.group ?? 'storage';
   const what = opts.what ?? 'backups';
   const az = 'storageKind = azure-blob';
   const s3 = 'storageKind = s3';
-  return [
+  return defineInputs([
     {
       name: 'storageKind',
       label: 'Storage kind',
@@ -253,7 +254,7 @@ export function storageInputs(opts: StorageInputOptions = {}): InputDef[] {
       group,
       help: 'Allow a storage target on the Hub whose data is protected (refused by default: losing that Hub would lose the data and its copy). Logs a warning.',
     },
-  ];
+  ]);
 }
 
 /** A Hub ARM credential used only to call listKeys. */
