@@ -2,7 +2,7 @@
 import { withCommands } from '../platform/visibility';
 import * as fs from 'node:fs';
 import * as semver from 'semver';
-import type { InputDef, InputReader, OutputDef } from '../platform/inputs';
+import type { InputDef, InputName, InputReader, OutputDef } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import { hubConnectionFrom, parseArmEndpoint, parseClientCertificate, readClientCertificate, resolveHubConnection, type ClientAuth } from '../shared/azure-stack';
 import type { SecretSources } from '../shared/secrets';
@@ -163,6 +163,9 @@ export const aksEngineInputs = withCommands(aksEngineInputDefs, {
   sshPrivateKey: ['get-logs'],
 });
 
+/** The names of the AKS Engine capability's inputs. */
+export type AksEngineInputName = InputName<typeof aksEngineInputs>;
+
 export const aksEngineOutputs: readonly OutputDef[] = [
   { name: 'kubeconfigPath', description: 'Path of a 0600 kubeconfig file (credentials: the namespace-limited service account; deploy/scale/upgrade: the cluster admin). Never the content.' },
   { name: 'apiServerFqdn', description: 'FQDN of the cluster\'s API server.' },
@@ -245,7 +248,7 @@ export function readApiModelFile(file: string): ApiModel {
 }
 
 /** Parses and checks every input. No I/O besides reading the local files the inputs name. */
-export function parseAksEngineInputs(read: InputReader, platform: Platform): AksEngineInputs {
+export function parseAksEngineInputs(read: InputReader<AksEngineInputName>, platform: Platform): AksEngineInputs {
   const command = read.choice<AksCommand>('command') ?? 'validate';
   const needsHub = ['validate', 'deploy', 'scale', 'upgrade'].includes(command);
   const needsArm = ['deploy', 'scale', 'upgrade'].includes(command);
@@ -446,7 +449,7 @@ export function parseAksEngineInputs(read: InputReader, platform: Platform): Aks
  * The Hub keyvault:// references read (src/shared/secrets): the same service connection or ARM endpoint and
  * service principal this task signs in with. Undefined hub when they are not (all) set.
  */
-export function aksEngineSecretSources(read: InputReader, platform: Platform): SecretSources {
+export function aksEngineSecretSources(read: InputReader<AksEngineInputName>, platform: Platform): SecretSources {
   const conn = platform.azureRmConnection('azureStackConnection');
   const caFile = read.filePath('caCertificate');
   const ca = caFile ? readCaFile(caFile, 'caCertificate') : [];

@@ -10,7 +10,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import type { InputDef, InputReader, OutputDef } from '../platform/inputs';
+import type { InputDef, InputName, InputReader, OutputDef } from '../platform/inputs';
 import { kubeconfigSecrets } from '../platform/kubeconfig';
 import type { Platform } from '../platform/types';
 import { readCaFile } from '../shared/ca';
@@ -254,6 +254,9 @@ export const helmReleaseInputs = withCommands(helmReleaseInputDefs, {
   ...Object.fromEntries(traffic.map((n) => [n, MOVES_TRAFFIC])),
 });
 
+/** The names of the release's inputs. */
+export type HelmReleaseInputName = InputName<typeof helmReleaseInputs>;
+
 /** The release's outputs. */
 export const helmReleaseOutputs: readonly OutputDef[] = [
   { name: 'result', description: 'pending, dry-run, preflight-failed, succeeded, unchanged, failed, rolled-back or rollback-failed.' },
@@ -360,7 +363,7 @@ export function checkKubeconfig(text: string, context: string | undefined, input
 
 /** Parses every input (see the module comment). `env` holds the variables the sites file's `{env: …}` refer to. */
 export function parseHelmReleaseInputs(
-  read: InputReader,
+  read: InputReader<HelmReleaseInputName>,
   platform: Platform,
   env: NodeJS.ProcessEnv = process.env,
   parseTraffic: typeof parseTrafficCoupling = parseTrafficCoupling,

@@ -5,7 +5,7 @@
  * puts the routing back to the state captured before the run. The provider inputs are the traffic swap's own.
  */
 import type { RunContext } from '../platform/capability';
-import type { InputDef, InputReader } from '../platform/inputs';
+import type { InputDef, InputName, InputReader } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import type { SitesFile } from '../shared/sites';
 import type { TrafficController } from '../traffic/api';
@@ -35,9 +35,12 @@ export function trafficInputs(group: string) {
   ]);
 }
 
+/** The names of the coupling's inputs. */
+export type TrafficCouplingInputName = InputName<ReturnType<typeof trafficInputs>>;
+
 /** Parses the coupling; undefined when `trafficProvider` is empty. Checks the sites against the provider at once. */
 export function parseTrafficCoupling(
-  read: InputReader,
+  read: InputReader<TrafficCouplingInputName>,
   platform: Platform,
   sites: SitesFile,
   adjust?: (config: TrafficConfig) => void,

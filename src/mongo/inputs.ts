@@ -1,7 +1,7 @@
 /** Inputs of Mongo backup: definitions (task.json / action.yml are checked against them) and the parser. */
 import { withCommands, withWhen } from '../platform/visibility';
 import * as path from 'node:path';
-import type { InputDef, InputReader, OutputDef } from '../platform/inputs';
+import type { InputDef, InputName, InputReader, OutputDef } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import { InputError } from '../shared/errors';
 import { kubeconfigSecrets } from '../platform/kubeconfig';
@@ -284,6 +284,9 @@ export const mongoInputs = withWhen(withCommands(mongoInputDefs, {
   scratchPodConfigPath: { ...SCRATCH, ...POD },
 });
 
+/** The names of the Mongo capability's inputs. */
+export type MongoInputName = InputName<typeof mongoInputs>;
+
 export const mongoOutputs: readonly OutputDef[] = [
   { name: 'backupId', description: 'Id of the backup written (backup), restored (restore) or drilled (drill).' },
   { name: 'location', description: 'Where the backup is (URL or path, never with a SAS or key).' },
@@ -350,10 +353,10 @@ export interface MongoInputs {
 const K8S_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const SELECTOR = /^[A-Za-z0-9._/=!,() -]+$/;
 
-function endpoint(
-  read: InputReader,
+function endpoint<N extends string>(
+  read: InputReader<N>,
   place: Place,
-  names: { conn: string; ns: string; pod: string; selector: string; container: string; config: string },
+  names: { conn: N; ns: N; pod: N; selector: N; container: N; config: N },
   defaults: { conn?: string; pod?: NonNullable<Site['mongo']>['pod'] },
   required: boolean,
 ): MongoEndpoint | undefined {
@@ -391,7 +394,7 @@ function endpoint(
 }
 
 /** Parses and validates every input. No side effects. */
-export function parseMongoInputs(read: InputReader, platform: Platform): MongoInputs {
+export function parseMongoInputs(read: InputReader<MongoInputName>, platform: Platform): MongoInputs {
   const command = read.choice<MongoCommand>('command') ?? 'backup';
   const site = read.requiredString('site');
   if (!/^[a-z0-9][a-z0-9-]*$/.test(site)) throw new InputError('site', `expected a site name ([a-z0-9-]), got '${site}'`);

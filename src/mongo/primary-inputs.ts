@@ -1,5 +1,5 @@
 /** Inputs of the replica-set primary commands (primary-status, primary-move) of Mongo backup. */
-import type { InputDef, InputReader } from '../platform/inputs';
+import type { InputDef, InputName, InputReader } from '../platform/inputs';
 import { InputError } from '../shared/errors';
 import { defineInputs } from '../shared/inputs';
 
@@ -58,8 +58,11 @@ export const primaryInputs = defineInputs([
   },
 ]);
 
+/** The names of the primary-move inputs. */
+export type PrimaryInputName = InputName<typeof primaryInputs>;
+
 /** Parses the primary settings (their defaults apply to every command; only primary-move uses them). */
-export function parsePrimaryOptions(read: InputReader): PrimaryOptions {
+export function parsePrimaryOptions(read: InputReader<PrimaryInputName>): PrimaryOptions {
   const maxLagSeconds = read.number('maxLagSeconds', { min: 0, max: 86400 }) ?? 10;
   const stepDownSeconds = read.number('stepDownSeconds', { min: 1, max: 86400, integer: true }) ?? 60;
   const catchUpSeconds = read.number('catchUpSeconds', { min: 0, max: 86400, integer: true }) ?? 10;

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as semver from 'semver';
-import type { InputDef, InputReader, OutputDef } from '../platform/inputs';
+import type { InputDef, InputName, InputReader, OutputDef } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import { readCaFile } from '../shared/ca';
 import { parseChecksums } from '../shared/checksums';
@@ -97,6 +97,9 @@ export const toolSetupInputs = defineInputs([
   },
 ]);
 
+/** The names of the tool setup's inputs. */
+export type ToolSetupInputName = InputName<typeof toolSetupInputs>;
+
 export const toolSetupOutputs: readonly OutputDef[] = [
   ...TOOLS.flatMap((t): OutputDef[] => [
     ...t.binaries.map((b) => ({
@@ -145,7 +148,7 @@ export function parseToolRequests(items: readonly string[]): ToolRequest[] {
 }
 
 /** Parses tool setup's inputs. */
-export function parseToolSetupInputs(read: InputReader, _platform?: Platform, osRelease = readOsRelease): ToolSetupInputs {
+export function parseToolSetupInputs(read: InputReader<ToolSetupInputName>, _platform?: Platform, osRelease = readOsRelease): ToolSetupInputs {
   const requests = parseToolRequests(read.list('tools'));
 
   const explicit = new Map<string, string>();

@@ -5,7 +5,7 @@
  */
 import { hubSecretSource } from '../shared/secrets/hub-sources';
 import type { Capability, RunContext } from '../platform/capability';
-import type { InputDef, InputReader, OutputDef } from '../platform/inputs';
+import type { InputDef, InputName, InputReader, OutputDef } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import { ArmClient } from '../shared/azure-stack/arm';
 import { connectHub } from '../shared/azure-stack';
@@ -15,11 +15,11 @@ import { InputError } from '../shared/errors';
 import { netOf } from '../shared/net';
 import { findSite, loadSitesFile, type SitesFile } from '../shared/sites';
 import { DEFAULT_GATES, mongoPrimaryGate, type GateCheck } from './gates';
-import { mongoGateInputs, parseMongoGate, readMongoSite, type MongoGateConfig } from './mongo-gate';
+import { mongoGateInputs, parseMongoGate, readMongoSite, type MongoGateConfig, type MongoGateInputName } from './mongo-gate';
 import type { TrafficController, TrafficOperationResult, TrafficState } from './api';
 import { azureArmCredential, describeAuth } from './azure-auth';
 import { realClock } from './clock';
-import { parseTrafficConfig, trafficProviderInputs, trafficSites, type TrafficConfig } from './config';
+import { parseTrafficConfig, trafficProviderInputs, trafficSites, type TrafficConfig, type TrafficProviderInputName } from './config';
 import { createController } from './controller';
 import { parseWeights } from './plan';
 import type { TrafficProvider } from './provider';
@@ -144,6 +144,9 @@ export const trafficOperationInputs = defineInputs([
   },
 ]);
 
+/** The names of the traffic capability's inputs: its operation inputs, the MongoDB gate's and the provider's. */
+export type TrafficInputName = InputName<typeof trafficOperationInputs> | MongoGateInputName | TrafficProviderInputName;
+
 /** Outputs of the traffic capability. */
 export const trafficOutputs: readonly OutputDef[] = [
   { name: 'previousState', description: 'JSON of the routing before the operation (set also when the run fails after a write): give it to `undo`.' },
@@ -182,7 +185,7 @@ function trafficSite(sites: SitesFile, name: string, input: string): string {
 }
 
 /** Parses the traffic capability's inputs (every input, before anything runs). */
-export function parseTrafficInputs(read: InputReader, platform: Platform): TrafficInputs {
+export function parseTrafficInputs(read: InputReader<TrafficInputName>, platform: Platform): TrafficInputs {
   const command = read.choice<TrafficCommand>('command') ?? 'status';
   const sitesPath = read.filePath('sitesFile');
   if (!sitesPath) throw new InputError('sitesFile', 'is required');

@@ -4,7 +4,7 @@
  * provider inputs, so the GSLB drain goes through the same controller and safety rules).
  */
 import * as path from 'node:path';
-import type { InputDef, InputReader } from '../../platform/inputs';
+import type { InputDef, InputName, InputReader } from '../../platform/inputs';
 import { kubeconfigSecrets } from '../../platform/kubeconfig';
 import type { Platform } from '../../platform/types';
 import { InputError } from '../../shared/errors';
@@ -87,7 +87,7 @@ const IMAGE_RE = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9._-]+)+(:[A-Za
 const K8S_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** Parses the reboot inputs; every error names its input. `env` holds the variables the sites file refers to. */
-export function parseRebootInputs(read: InputReader, platform: Platform, env: NodeJS.ProcessEnv = process.env): RebootInputs {
+export function parseRebootInputs(read: InputReader<RebootInputName>, platform: Platform, env: NodeJS.ProcessEnv = process.env): RebootInputs {
   const file = read.filePath('sitesFile');
   if (!file) throw new InputError('sitesFile', 'is required for reboot: the sites and their kubeconfigs');
   const sites = loadSitesFile(file, 'sitesFile');
@@ -129,3 +129,6 @@ export function parseRebootInputs(read: InputReader, platform: Platform, env: No
 
 /** The reboot inputs and the traffic provider inputs, as the task defines them. */
 export const rebootInputDefs = [...rebootInputs, ...trafficProviderInputs];
+
+/** The names of the reboot's inputs (its own and the traffic provider's). */
+export type RebootInputName = InputName<typeof rebootInputDefs>;

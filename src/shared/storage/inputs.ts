@@ -5,7 +5,7 @@
  * signing fragment is in src/shared/crypto/inputs.ts (re-exported below).
  */
 import * as path from 'node:path';
-import type { InputDef, InputReader, Platform } from '../../types';
+import type { InputDef, InputName, InputReader, Platform } from '../../types';
 import { resolveHubConnection, type ResolvedHubConnection } from '../azure-stack/hub-connection';
 import { readCaFile } from '../ca';
 import { InputError } from '../errors';
@@ -257,6 +257,9 @@ export function storageInputs(opts: StorageInputOptions = {}) {
   ]);
 }
 
+/** The names of the storage inputs. */
+export type StorageInputName = InputName<ReturnType<typeof storageInputs>>;
+
 /** A Hub ARM credential used only to call listKeys. */
 export interface ListKeysCredential {
   /** ARM id of the storage account. */
@@ -312,7 +315,7 @@ function httpUrl(raw: string, input: string): URL {
  * @param platform for the ADO service connection input `storageArmConnection` (optional elsewhere).
  * @throws InputError naming the first wrong input.
  */
-export function parseStorageTarget(read: InputReader, platform?: Platform): ParsedStorage {
+export function parseStorageTarget(read: InputReader<StorageInputName>, platform?: Platform): ParsedStorage {
   const kind = read.choice<StorageKind>('storageKind') ?? 'filesystem';
   const prefix = parsePrefix(read.string('storagePrefix'));
   const retries = read.number('storageRetries', { min: 1, max: 20, integer: true }) ?? 4;
@@ -320,10 +323,10 @@ export function parseStorageTarget(read: InputReader, platform?: Platform): Pars
   const ca = caFile ? readCaFile(caFile, 'storageCaCertificate') : undefined;
   const allowSameHub = read.boolean('allowSameHub');
 
-  const azureNames = ['storageAccountUrl', 'storageContainer', 'storageConnectionString', 'storageAccountName', 'storageAccountKey', 'storageSasToken', 'storageAccountResourceId', 'storageArmEndpoint', 'storageArmTenantId', 'storageArmClientId', 'storageArmClientSecret'];
-  const s3Names = ['s3Endpoint', 's3Bucket', 's3AccessKeyId', 's3SecretAccessKey'];
-  const fsNames = ['storagePath', 'storageLocation'];
-  const foreign = (names: string[]): void => {
+  const azureNames: StorageInputName[] = ['storageAccountUrl', 'storageContainer', 'storageConnectionString', 'storageAccountName', 'storageAccountKey', 'storageSasToken', 'storageAccountResourceId', 'storageArmEndpoint', 'storageArmTenantId', 'storageArmClientId', 'storageArmClientSecret'];
+  const s3Names: StorageInputName[] = ['s3Endpoint', 's3Bucket', 's3AccessKeyId', 's3SecretAccessKey'];
+  const fsNames: StorageInputName[] = ['storagePath', 'storageLocation'];
+  const foreign = (names: StorageInputName[]): void => {
     for (const n of names) {
       if (read.raw(n) !== undefined && read.raw(n) !== '') throw new InputError(n, `does not apply to storageKind ${kind}`);
     }
