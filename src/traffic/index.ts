@@ -220,7 +220,7 @@ export function parseTrafficInputs(read: InputReader<TrafficInputName>, platform
 }
 
 /** The traffic swap capability. */
-export const trafficSwap: Capability<TrafficInputs, TrafficOutputs> = {
+export const trafficSwap: Capability<TrafficInputs, TrafficOutputs, TrafficInputName> = {
   name: 'traffic-swap',
   title: 'Stack Hub traffic swap',
   inputs: [...trafficOperationInputs, ...mongoGateInputs, ...trafficProviderInputs],

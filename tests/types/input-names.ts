@@ -4,7 +4,8 @@
  * (e.g. `InputReader` fell back to `string`), the error would disappear and tsc would fail on the unused directive.
  * Nothing here runs (the functions are never called); the file has no `.test.ts` suffix so mocha does not load it.
  */
-import type { InputName, InputReader } from '../../src/types';
+import type { InputName, InputReader, Platform } from '../../src/types';
+import { siteKubeSource } from '../../src/shared/secrets/sources';
 import { defineInputs } from '../../src/shared/inputs';
 import { withCommands } from '../../src/platform/visibility';
 import type { MongoInputName } from '../../src/mongo/inputs';
@@ -33,6 +34,9 @@ export function capabilities(mongo: InputReader<MongoInputName>, helm: InputRead
   tools.secret('tool');
   // @ts-expect-error raw() is checked too
   mongo.raw('dorp');
+  siteKubeSource(mongo, {} as Platform, { site: 'site', sitesFile: 'sitesFile' });
+  // @ts-expect-error names handed to a shared helper are checked against the reader
+  siteKubeSource(mongo, {} as Platform, { site: 'stie' });
 }
 
 export function fragments(storage: InputReader<StorageInputName>, enc: InputReader<EncryptionInputName>, mongo: InputReader<MongoInputName>): void {
