@@ -2,7 +2,7 @@
 import { withCommands } from '../platform/visibility';
 import * as fs from 'node:fs';
 import * as semver from 'semver';
-import type { InputDef, InputName, InputReader, OutputDef } from '../platform/inputs';
+import type { InputName, InputReader, OutputDef } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import { hubConnectionFrom, parseArmEndpoint, parseClientCertificate, readClientCertificate, resolveHubConnection, type ClientAuth } from '../shared/azure-stack';
 import type { SecretSources } from '../shared/secrets';

@@ -10,7 +10,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import type { InputDef, InputName, InputReader, OutputDef } from '../platform/inputs';
+import type { InputName, InputReader, OutputDef } from '../platform/inputs';
 import { kubeconfigSecrets } from '../platform/kubeconfig';
 import type { Platform } from '../platform/types';
 import { readCaFile } from '../shared/ca';

@@ -5,7 +5,7 @@
  * puts the routing back to the state captured before the run. The provider inputs are the traffic swap's own.
  */
 import type { RunContext } from '../platform/capability';
-import type { InputDef, InputName, InputReader } from '../platform/inputs';
+import type { InputName, InputReader } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import type { SitesFile } from '../shared/sites';
 import type { TrafficController } from '../traffic/api';

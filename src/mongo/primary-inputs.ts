@@ -1,5 +1,5 @@
 /** Inputs of the replica-set primary commands (primary-status, primary-move) of Mongo backup. */
-import type { InputDef, InputName, InputReader } from '../platform/inputs';
+import type { InputName, InputReader } from '../platform/inputs';
 import { InputError } from '../shared/errors';
 import { defineInputs } from '../shared/inputs';
 

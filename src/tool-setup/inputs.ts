@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as semver from 'semver';
-import type { InputDef, InputName, InputReader, OutputDef } from '../platform/inputs';
+import type { InputName, InputReader, OutputDef } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import { readCaFile } from '../shared/ca';
 import { parseChecksums } from '../shared/checksums';

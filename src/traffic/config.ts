@@ -5,7 +5,7 @@
  */
 import { withWhen } from '../platform/visibility';
 import * as net from 'node:net';
-import type { InputDef, InputName, InputReader } from '../platform/inputs';
+import type { InputName, InputReader } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import { parseArmEndpoint } from '../shared/azure-stack/discovery';
 import { resolveHubConnection } from '../shared/azure-stack/hub-connection';

@@ -5,7 +5,7 @@
  */
 import { hubSecretSource } from '../shared/secrets/hub-sources';
 import type { Capability, RunContext } from '../platform/capability';
-import type { InputDef, InputName, InputReader, OutputDef } from '../platform/inputs';
+import type { InputName, InputReader, OutputDef } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import { ArmClient } from '../shared/azure-stack/arm';
 import { connectHub } from '../shared/azure-stack';

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import type { RunContext } from '../platform/capability';
-import type { InputDef, InputName, InputReader } from '../platform/inputs';
+import type { InputName, InputReader } from '../platform/inputs';
 import { kubeconfigSecrets } from '../platform/kubeconfig';
 import type { Platform } from '../platform/types';
 import { InputError } from '../shared/errors';

@@ -4,7 +4,7 @@
  * provider inputs, so the GSLB drain goes through the same controller and safety rules).
  */
 import * as path from 'node:path';
-import type { InputDef, InputName, InputReader } from '../../platform/inputs';
+import type { InputName, InputReader } from '../../platform/inputs';
 import { kubeconfigSecrets } from '../../platform/kubeconfig';
 import type { Platform } from '../../platform/types';
 import { InputError } from '../../shared/errors';

@@ -5,7 +5,7 @@
  * signing fragment is in src/shared/crypto/inputs.ts (re-exported below).
  */
 import * as path from 'node:path';
-import type { InputDef, InputName, InputReader, Platform } from '../../types';
+import type { InputName, InputReader, Platform } from '../../types';
 import { resolveHubConnection, type ResolvedHubConnection } from '../azure-stack/hub-connection';
 import { readCaFile } from '../ca';
 import { InputError } from '../errors';
