@@ -9,6 +9,7 @@ import { mongoBackup } from './mongo';
 import { aksEngine } from './aks-engine';
 import { trafficSwap } from './traffic';
 import { helmRelease, helmReleaseGroups } from './helm-release';
+import * as encryption from './shared/crypto/inputs';
 // capability imports above this line
 
 /** Identity of a capability on every channel. */
@@ -75,7 +76,7 @@ export const CAPABILITIES: readonly CapabilityEntry[] = [
         { name: 'source', displayName: 'MongoDB', isExpanded: true },
         { name: 'cluster', displayName: 'In the cluster (kubectl-exec)', isExpanded: false },
         { name: 'storage', displayName: 'Storage (off-Hub)', isExpanded: true },
-        { name: 'encryption', displayName: 'Encryption and signing', isExpanded: true },
+        ...encryption.groups(),
         { name: 'restore', displayName: 'Restore and drill', isExpanded: false },
         { name: 'retention', displayName: 'Retention (prune)', isExpanded: false },
         { name: 'primary', displayName: 'Replica-set primary (primary-move)', isExpanded: false },

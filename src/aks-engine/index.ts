@@ -25,7 +25,7 @@ import { currentPlatform, findTool } from '../shared/tools/catalog';
 import { probeVersion, resolveTool } from '../shared/tools/resolve';
 import { applyHub, buildApiModel, clone, clusterInfo, redactApiModel, SECRET_PLACEHOLDER, type ApiModel, type ClusterInfo, type PathSources } from './apimodel';
 import { deployArgs, generateArgs, getLogsArgs, getVersionsArgs, scaleArgs, upgradeArgs, type AksAuth, type HubArgs } from './args';
-import { aksEngineInputs, aksEngineOutputs, parseAksEngineInputs, aksEngineSecretSources, type AksEngineInputs } from './inputs';
+import { aksEngineInputs, aksEngineOutputs, parseAksEngineInputs, aksEngineSecretSources, type AksEngineInputs, type AksEngineInputName } from './inputs';
 import { EXAMPLE_APIMODEL, SUPPORTED_DISTROS } from './defaults';
 import { DEFAULT_ROLE_RULES, ensureServiceAccount } from './k8s-credentials';
 import { checkMarketplace, imagesFromParameters, imageUrn, type ImageRef, type MarketplaceCheck } from './marketplace';
@@ -739,7 +739,7 @@ async function doGetLogs(run: Run): Promise<AksEngineOutputs> {
   return { apiServerFqdn: info.fqdn, stateVersion: state.id, clusterVersion: info.version };
 }
 
-export const aksEngine: Capability<AksEngineInputs, AksEngineOutputs> = {
+export const aksEngine: Capability<AksEngineInputs, AksEngineOutputs, AksEngineInputName> = {
   name: 'aks-engine',
   title: 'Stack Hub AKS Engine',
   inputs: aksEngineInputs,

@@ -2,7 +2,7 @@
 import { withCommands } from '../platform/visibility';
 import * as fs from 'node:fs';
 import * as semver from 'semver';
-import { withSecureFiles, type InputDef, type InputReader, type OutputDef } from '../platform/inputs';
+import { withSecureFiles, type InputName, type InputReader, type OutputDef } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import { hubConnectionFrom, parseArmEndpoint, parseClientCertificate, readClientCertificate, resolveHubConnection, type ClientAuth } from '../shared/azure-stack';
 import type { SecretSources } from '../shared/secrets';
@@ -13,6 +13,7 @@ import type { ApiModel, ClusterShape } from './apimodel';
 import { DEFAULT_CORDON_DRAIN_TIMEOUT_MINUTES, DEFAULT_VM_TIMEOUT_MINUTES, EXAMPLE_APIMODEL, SUPPORTED_DISTROS } from './defaults';
 import { DNS_PREFIX, POOL_NAME } from './validate';
 import { parseRebootInputs, rebootInputDefs, type RebootInputs } from './reboot/inputs';
+import { defineInputs } from '../shared/inputs';
 
 /** The operations. */
 export const COMMANDS = ['validate', 'deploy', 'scale', 'upgrade', 'versions', 'credentials', 'get-logs', 'reboot'] as const;
@@ -22,7 +23,7 @@ const ex = EXAMPLE_APIMODEL.properties;
 const SECRET_ON_ARGV =
   'With authMethod client_secret, aks-engine-azurestack accepts the secret only as --client-secret on its command line: while it runs, other processes on the agent can read it. Prefer authMethod client_certificate, which keeps every secret off command lines.';
 
-const aksEngineInputDefs: readonly InputDef[] = [
+const aksEngineInputDefs = defineInputs([
   {
     name: 'command',
     label: 'Operation',
@@ -139,12 +140,12 @@ const aksEngineInputDefs: readonly InputDef[] = [
   { name: 'siteName', label: 'Site name', type: 'string', group: 'state', help: 'Name of this cluster\'s site in the state store (default the location). A filesystem store declared on this site is refused.' },
   ...storageInputs({ group: 'state', what: 'cluster state' }),
   ...encryptionInputs({ group: 'state', writes: true, reads: true }),
-];
+]);
 
 /** Every input of the AKS Engine capability; the task form shows the operation's own inputs for that operation. */
 // the reboot's own inputs, the GSLB provider choice and its probe knobs show for reboot; the provider's inputs by provider
 const forReboot = aksEngineInputDefs.filter((d) => (d.group === 'reboot' || d.group === 'probe' || d.name === 'trafficProvider' || d.name === 'trafficCaCertificate') && !d.when);
-export const aksEngineInputs: readonly InputDef[] = withSecureFiles(withCommands(aksEngineInputDefs, {
+export const aksEngineInputs = withSecureFiles(withCommands(aksEngineInputDefs, {
   ...Object.fromEntries(forReboot.map((d) => [d.name, ['reboot']])),
   baseImageOnly: ['upgrade'],
   ifNoNewerImage: ['upgrade'],
@@ -161,6 +162,9 @@ export const aksEngineInputs: readonly InputDef[] = withSecureFiles(withCommands
   sshHost: ['get-logs'],
   sshPrivateKey: ['get-logs'],
 }), ['clientCertificate', 'sshPrivateKey', 'signingKey', 'ageIdentity']);
+
+/** The names of the AKS Engine capability's inputs. */
+export type AksEngineInputName = InputName<typeof aksEngineInputs>;
 
 export const aksEngineOutputs: readonly OutputDef[] = [
   { name: 'kubeconfigPath', description: 'Path of a 0600 kubeconfig file (credentials: the namespace-limited service account; deploy/scale/upgrade: the cluster admin). Never the content.' },
@@ -244,7 +248,7 @@ export function readApiModelFile(file: string): ApiModel {
 }
 
 /** Parses and checks every input. No I/O besides reading the local files the inputs name. */
-export function parseAksEngineInputs(read: InputReader, platform: Platform): AksEngineInputs {
+export function parseAksEngineInputs(read: InputReader<AksEngineInputName>, platform: Platform): AksEngineInputs {
   const command = read.choice<AksCommand>('command') ?? 'validate';
   const needsHub = ['validate', 'deploy', 'scale', 'upgrade'].includes(command);
   const needsArm = ['deploy', 'scale', 'upgrade'].includes(command);
@@ -445,7 +449,7 @@ export function parseAksEngineInputs(read: InputReader, platform: Platform): Aks
  * The Hub keyvault:// references read (src/shared/secrets): the same service connection or ARM endpoint and
  * service principal this task signs in with. Undefined hub when they are not (all) set.
  */
-export function aksEngineSecretSources(read: InputReader, platform: Platform): SecretSources {
+export function aksEngineSecretSources(read: InputReader<AksEngineInputName>, platform: Platform): SecretSources {
   const conn = platform.azureRmConnection('azureStackConnection');
   const caFile = read.filePath('caCertificate');
   const ca = caFile ? readCaFile(caFile, 'caCertificate') : [];

@@ -15,7 +15,7 @@ import { pullArgs, registryLoginArgs, repoAddArgs } from './args';
 import { inspectLocalChart, ociHost, type LocatedChart } from './chart';
 import { ReleaseEngine, pool, type EngineDeps, type PreflightResult, type SiteContext } from './engine';
 import { HelmRunner } from './helm';
-import { helmReleaseGroups, helmReleaseInputs, helmReleaseOutputs, parseHelmReleaseInputs, type HelmReleaseInputs } from './inputs';
+import { helmReleaseGroups, helmReleaseInputs, helmReleaseOutputs, parseHelmReleaseInputs, type HelmReleaseInputs, type HelmReleaseInputName } from './inputs';
 import { RECORD_ATTACHMENT_TYPE, RECORD_SCHEMA, RECORD_VERSION, overallResult, sitesNeedingRollback, type MongoPrimaryRef, type ReleaseRecord, type ReleaseResult } from './record';
 import { ganttReport, headerReport, preflightReport, siteTable } from './report';
 import { parseTrafficCoupling } from './traffic';
@@ -110,7 +110,7 @@ function newRecord(inputs: HelmReleaseInputs, chart: LocatedChart, now: Date): R
 }
 
 /** Builds the capability with replaceable dependencies (tests, bench). */
-export function createHelmRelease(deps: Partial<HelmReleaseDeps> = {}): Capability<HelmReleaseInputs, HelmReleaseOutputs> {
+export function createHelmRelease(deps: Partial<HelmReleaseDeps> = {}): Capability<HelmReleaseInputs, HelmReleaseOutputs, HelmReleaseInputName> {
   const d: HelmReleaseDeps = { ...defaultDeps, ...deps };
   return {
     name: 'helm-release',

@@ -10,7 +10,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import type { InputDef, InputReader, OutputDef } from '../platform/inputs';
+import type { InputName, InputReader, OutputDef } from '../platform/inputs';
 import { kubeconfigSecrets } from '../platform/kubeconfig';
 import type { Platform } from '../platform/types';
 import { readCaFile } from '../shared/ca';
@@ -20,6 +20,7 @@ import { parseChartSource, type ChartSource } from './chart';
 import { mergeRecords, parseRecordText, readRecords, type ReleaseRecord } from './record';
 import { parseTrafficCoupling, trafficInputs, type TrafficCoupling } from './traffic';
 import { computeValues, escapeSetValue, readValuesFile, type SetArg, type Values } from './values';
+import { defineInputs } from '../shared/inputs';
 
 /** The operations. `run` is the orchestrated topology; the others act on one site (per-site topology). */
 export const COMMANDS = ['run', 'preflight', 'upgrade', 'verify', 'rollback'] as const;
@@ -48,7 +49,7 @@ export const helmReleaseGroups = [
 ];
 
 /** Every input of the release (task.json and action.yml are generated from these). */
-const helmReleaseInputDefs: readonly InputDef[] = [
+const helmReleaseInputDefs = defineInputs([
   {
     name: 'command',
     label: 'Command',
@@ -203,7 +204,7 @@ const helmReleaseInputDefs: readonly InputDef[] = [
   ...trafficInputs(G_TRAFFIC),
   { name: 'helmPath', label: 'helm', type: 'string', group: G_TOOLS, help: 'The helm binary (3.13 or later, or 4); default `helm` on PATH (see the tool setup task).' },
   { name: 'kubectlPath', label: 'kubectl', type: 'string', group: G_TOOLS, help: 'The kubectl binary for the preflight\'s cluster reads (namespace, LoadBalancer services); default `kubectl` on PATH.' },
-];
+]);
 
 const PER_SITE = ['preflight', 'upgrade', 'verify', 'rollback'];
 const CHART = ['run', 'preflight', 'upgrade'];
@@ -216,7 +217,7 @@ const traffic = trafficInputs(G_TRAFFIC)
   .filter((d) => !d.when?.trafficProvider)
   .map((d) => d.name);
 /** Every input of the release; the task form shows each for the commands it applies to. */
-export const helmReleaseInputs: readonly InputDef[] = withCommands(helmReleaseInputDefs, {
+export const helmReleaseInputs = withCommands(helmReleaseInputDefs, {
   site: PER_SITE,
   kubernetesConnection: PER_SITE,
   chart: CHART,
@@ -252,6 +253,9 @@ export const helmReleaseInputs: readonly InputDef[] = withCommands(helmReleaseIn
   record: LATER_STAGES,
   ...Object.fromEntries(traffic.map((n) => [n, MOVES_TRAFFIC])),
 });
+
+/** The names of the release's inputs. */
+export type HelmReleaseInputName = InputName<typeof helmReleaseInputs>;
 
 /** The release's outputs. */
 export const helmReleaseOutputs: readonly OutputDef[] = [
@@ -359,7 +363,7 @@ export function checkKubeconfig(text: string, context: string | undefined, input
 
 /** Parses every input (see the module comment). `env` holds the variables the sites file's `{env: …}` refer to. */
 export function parseHelmReleaseInputs(
-  read: InputReader,
+  read: InputReader<HelmReleaseInputName>,
   platform: Platform,
   env: NodeJS.ProcessEnv = process.env,
   parseTraffic: typeof parseTrafficCoupling = parseTrafficCoupling,

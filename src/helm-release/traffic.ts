@@ -5,11 +5,12 @@
  * puts the routing back to the state captured before the run. The provider inputs are the traffic swap's own.
  */
 import type { RunContext } from '../platform/capability';
-import type { InputDef, InputReader } from '../platform/inputs';
+import type { InputName, InputReader } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import type { SitesFile } from '../shared/sites';
 import type { TrafficController } from '../traffic/api';
 import { createTrafficController, parseTrafficConfig, trafficProviderInputs, trafficSites, type TrafficConfig } from '../traffic';
+import { defineInputs } from '../shared/inputs';
 
 /** A parsed coupling: the provider and how to make its controller at run time. */
 export interface TrafficCoupling {
@@ -20,8 +21,8 @@ export interface TrafficCoupling {
 }
 
 /** The traffic inputs of the release task: the traffic swap's provider inputs (empty provider = no coupling), plus the extra drain wait. */
-export function trafficInputs(group: string): InputDef[] {
-  return [
+export function trafficInputs(group: string) {
+  return defineInputs([
     ...trafficProviderInputs,
     {
       name: 'drainWaitSeconds',
@@ -32,12 +33,15 @@ export function trafficInputs(group: string): InputDef[] {
       group,
       help: 'Extra time to wait after a site is drained, before it is upgraded (e.g. for long-lived connections to end). The DNS TTL itself is already waited by the traffic controller (capped by trafficMaxDnsWaitSeconds).',
     },
-  ];
+  ]);
 }
+
+/** The names of the coupling's inputs. */
+export type TrafficCouplingInputName = InputName<ReturnType<typeof trafficInputs>>;
 
 /** Parses the coupling; undefined when `trafficProvider` is empty. Checks the sites against the provider at once. */
 export function parseTrafficCoupling(
-  read: InputReader,
+  read: InputReader<TrafficCouplingInputName>,
   platform: Platform,
   sites: SitesFile,
   adjust?: (config: TrafficConfig) => void,

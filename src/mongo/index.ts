@@ -9,7 +9,7 @@ import { hubSecretSource } from '../shared/secrets/hub-sources';
 import type { Capability } from '../platform/capability';
 import { netOf } from '../shared/net';
 import { guardSameHub, openStorage } from '../shared/storage';
-import { mongoInputs, mongoOutputs, parseMongoInputs, type MongoInputs } from './inputs';
+import { mongoInputs, mongoOutputs, parseMongoInputs, type MongoInputs, type MongoInputName } from './inputs';
 import { backup, drill, listBackups, prune, restore } from './ops';
 import { attachBackupList } from './backup-list';
 import { primaryMove, primaryOutputs, primaryStatus } from './primary';
@@ -35,7 +35,7 @@ export interface MongoOutputs {
   members?: unknown[];
 }
 
-export const mongoBackup: Capability<MongoInputs, MongoOutputs> = {
+export const mongoBackup: Capability<MongoInputs, MongoOutputs, MongoInputName> = {
   name: 'mongo-backup',
   title: 'Stack Hub Mongo backup',
   inputs: mongoInputs,

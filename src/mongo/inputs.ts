@@ -1,7 +1,7 @@
 /** Inputs of Mongo backup: definitions (task.json / action.yml are checked against them) and the parser. */
 import { withCommands, withWhen } from '../platform/visibility';
 import * as path from 'node:path';
-import { withSecureFiles, type InputDef, type InputReader, type OutputDef } from '../platform/inputs';
+import { withSecureFiles, type InputDef, type InputName, type InputReader, type OutputDef } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import { InputError } from '../shared/errors';
 import { kubeconfigSecrets } from '../platform/kubeconfig';
@@ -27,6 +27,7 @@ import {
   type Scope,
 } from './args';
 import { parsePrimaryOptions, primaryInputs, type PrimaryOptions } from './primary-inputs';
+import { defineInputs } from '../shared/inputs';
 
 export const COMMANDS = ['backup', 'restore', 'list', 'prune', 'drill', 'primary-status', 'primary-move'] as const;
 export type MongoCommand = (typeof COMMANDS)[number];
@@ -36,7 +37,7 @@ const G_CLUSTER = 'cluster';
 const G_RESTORE = 'restore';
 const G_RETENTION = 'retention';
 
-const mongoInputDefs: readonly InputDef[] = [
+const mongoInputDefs = defineInputs([
   {
     name: 'command',
     label: 'Command',
@@ -215,7 +216,7 @@ const mongoInputDefs: readonly InputDef[] = [
   { name: 'timeoutMinutes', label: 'Tool timeout (minutes)', type: 'number', default: '240', help: 'Longest a dump or restore may run; the tool\'s process tree is killed after it.' },
   ...storageInputs({ what: 'backups' }),
   ...encryptionInputs({ writes: true, reads: true }),
-];
+]);
 
 const DATA = ['backup', 'restore', 'drill'];
 const READS = ['restore', 'drill'];
@@ -228,7 +229,7 @@ const storedOnly = (defs: readonly InputDef[]): Record<string, readonly string[]
 /** Every input of the Mongo capability; the task form shows each for the commands it applies to. */
 const POD = { place: ['kubectl-exec'] };
 const SCRATCH = { drillTarget: ['scratch'] };
-export const mongoInputs: readonly InputDef[] = withSecureFiles(withWhen(withCommands(mongoInputDefs, {
+export const mongoInputs = withSecureFiles(withWhen(withCommands(mongoInputDefs, {
   collection: ['backup'],
   excludeCollections: ['backup'],
   place: INSTANCE,
@@ -283,6 +284,9 @@ export const mongoInputs: readonly InputDef[] = withSecureFiles(withWhen(withCom
   scratchPodContainer: { ...SCRATCH, ...POD },
   scratchPodConfigPath: { ...SCRATCH, ...POD },
 }), ['kubeconfig', 'signingKey', 'ageIdentity']);
+
+/** The names of the Mongo capability's inputs. */
+export type MongoInputName = InputName<typeof mongoInputs>;
 
 export const mongoOutputs: readonly OutputDef[] = [
   { name: 'backupId', description: 'Id of the backup written (backup), restored (restore) or drilled (drill).' },
@@ -350,10 +354,10 @@ export interface MongoInputs {
 const K8S_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const SELECTOR = /^[A-Za-z0-9._/=!,() -]+$/;
 
-function endpoint(
-  read: InputReader,
+function endpoint<N extends string>(
+  read: InputReader<N>,
   place: Place,
-  names: { conn: string; ns: string; pod: string; selector: string; container: string; config: string },
+  names: { conn: N; ns: N; pod: N; selector: N; container: N; config: N },
   defaults: { conn?: string; pod?: NonNullable<Site['mongo']>['pod'] },
   required: boolean,
 ): MongoEndpoint | undefined {
@@ -391,7 +395,7 @@ function endpoint(
 }
 
 /** Parses and validates every input. No side effects. */
-export function parseMongoInputs(read: InputReader, platform: Platform): MongoInputs {
+export function parseMongoInputs(read: InputReader<MongoInputName>, platform: Platform): MongoInputs {
   const command = read.choice<MongoCommand>('command') ?? 'backup';
   const site = read.requiredString('site');
   if (!/^[a-z0-9][a-z0-9-]*$/.test(site)) throw new InputError('site', `expected a site name ([a-z0-9-]), got '${site}'`);

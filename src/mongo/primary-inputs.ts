@@ -1,6 +1,7 @@
 /** Inputs of the replica-set primary commands (primary-status, primary-move) of Mongo backup. */
-import type { InputDef, InputReader } from '../platform/inputs';
+import type { InputName, InputReader } from '../platform/inputs';
 import { InputError } from '../shared/errors';
+import { defineInputs } from '../shared/inputs';
 
 const G_PRIMARY = 'primary';
 
@@ -14,7 +15,7 @@ export interface PrimaryOptions {
 }
 
 /** The definitions (group `primary`). */
-export const primaryInputs: readonly InputDef[] = [
+export const primaryInputs = defineInputs([
   {
     name: 'maxLagSeconds',
     label: 'Largest replication lag (seconds)',
@@ -56,10 +57,13 @@ export const primaryInputs: readonly InputDef[] = [
     group: G_PRIMARY,
     help: 'primary-move when the replica set has NO primary (a majority of voting members is down, e.g. the other site is lost): run `replSetReconfig` with `force: true` on the target member, giving the unreachable members votes 0 and priority 0 so that the survivors can elect it. DATA-LOSS RISK: writes the old primary accepted that had not replicated to the survivors are rolled back when its members return (and are lost if they never do); a forced config can also split the set if the other site is only cut off, not down. Give the votes back with a normal reconfiguration once the site returns.',
   },
-];
+]);
+
+/** The names of the primary-move inputs. */
+export type PrimaryInputName = InputName<typeof primaryInputs>;
 
 /** Parses the primary settings (their defaults apply to every command; only primary-move uses them). */
-export function parsePrimaryOptions(read: InputReader): PrimaryOptions {
+export function parsePrimaryOptions(read: InputReader<PrimaryInputName>): PrimaryOptions {
   const maxLagSeconds = read.number('maxLagSeconds', { min: 0, max: 86400 }) ?? 10;
   const stepDownSeconds = read.number('stepDownSeconds', { min: 1, max: 86400, integer: true }) ?? 60;
   const catchUpSeconds = read.number('catchUpSeconds', { min: 0, max: 86400, integer: true }) ?? 10;

@@ -36,23 +36,23 @@ export interface RunContext {
   exec(file: string, args: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
 }
 
-/** One capability, run the same way by the ADO task, the GitHub Action and the CLI. */
-export interface Capability<I, O extends object> {
+/** One capability, run the same way by the ADO task, the GitHub Action and the CLI. `N`: its input names. */
+export interface Capability<I, O extends object, N extends string = string> {
   /** kebab-case id, e.g. `setup-tools` */
   readonly name: string;
   /** Title of the summary. */
   readonly title: string;
-  readonly inputs: readonly InputDef[];
+  readonly inputs: readonly InputDef<N>[];
   readonly outputs: readonly OutputDef[];
   /** Validates every input into a typed object; throws InputError naming the input. No side effects. */
-  parse(read: InputReader, platform: Platform): I;
+  parse(read: InputReader<N>, platform: Platform): I;
   /**
    * Where this capability's keyvault:// and k8s:// secret references are read (src/shared/secrets): the Hub
    * credential and the cluster it uses itself. Called by the frame only when such a reference is present, with a
    * reader whose secret inputs are already resolved (vault://) or literal. Omitted: those schemes are refused with a
    * message naming the input.
    */
-  secretSources?(read: InputReader, platform: Platform): SecretSources;
+  secretSources?(read: InputReader<N>, platform: Platform): SecretSources;
   /**
    * For the generated task pages: in words, where {@link secretSources} finds the Hub credential (keyvault://) and
    * the cluster (k8s://). A scheme without an entry is refused by this capability.

@@ -1,114 +1,31 @@
 /**
  * Input definitions (the one source that task.json and action.yml are generated from and checked against) and the
  * typed reader that every core parses its inputs with. Errors name the input and what was expected.
+ * The types are in src/types/inputs.ts; the frame's implementation of the reader is here.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { InputError } from '../shared/errors';
 
-/** How an input is typed. Maps to task.json types; on GitHub and the CLI every input is a string. */
-export type InputType =
-  | 'string'
-  | 'boolean'
-  | 'number'
-  /** comma- or newline-separated list */
-  | 'list'
-  /** one item per line */
-  | 'multiline'
-  /** a YAML or JSON document */
-  | 'object'
-  | 'filePath'
-  /** a secret value: masked before anything is logged; never accepted on the CLI's argv */
-  | 'secret'
-  | 'pickList'
-  /** ADO-only: an `azurerm` service connection */
-  | 'azureRmConnection'
-  /** ADO-only: a `kubernetes` service connection */
-  | 'kubernetesConnection'
-  /** ADO-only: an "Azure Stack Hub" service connection (the endpoint type this extension contributes) */
-  | 'azureStackHubConnection'
-  /** ADO-only: a secure file of the Library, the alternative to a secret input (see {@link secureFileInput}) */
-  | 'secureFile';
-
-/** One input of a capability. */
-export interface InputDef {
-  /** camelCase; identical in task.json, action.yml and (kebab-cased) the CLI flag */
-  name: string;
-  label: string;
-  type: InputType;
-  required?: boolean;
-  /** The default, as the string a pipeline author would type. Applied by the agent/runner and by the reader. */
-  default?: string;
-  /** Help shown in the task editor, action.yml description and `--help`. */
-  help: string;
-  /** Allowed values for pickList. */
-  options?: readonly string[];
-  /**
-   * number only: a fraction is allowed (e.g. `0.5` seconds). Otherwise the reader takes whole numbers only and
-   * task.json types the input `int` (task.json has no type for fractions: a decimal input is a `string` there).
-   */
-  decimal?: boolean;
-  /** Group name in the task editor. */
-  group?: string;
-  /** Channels this input exists on (default: all). Service connections exist only on Azure Pipelines. */
-  channels?: readonly Channel[];
-  /**
-   * The values of the `command` input this input applies to (default: every command). The task form hides it for
-   * the others (see src/platform/visibility.ts); the docs say "only for".
-   */
-  commands?: readonly string[];
-  /** Values of other pickList inputs this input applies to, e.g. `{ trafficProvider: ['rfc2136', 'azure-stack-dns'] }`. */
-  when?: Readonly<Record<string, readonly string[]>>;
-  /** A simple ADO visibleRule, `other = value` (kept for shared fragments; merged with commands/when). */
-  visibleRule?: string;
-}
-
-export type Channel = 'azure-pipelines' | 'github-actions' | 'cli';
-
-/** One output of a capability. */
-export interface OutputDef {
-  name: string;
-  description: string;
-}
+// The definition and reader types are in the bottom layer (src/types/inputs.ts); re-exported for the files that
+// import them from here.
+import type { Channel, InputDef, InputReader } from '../types/inputs';
+export type { InputType, InputDef, Channel, OutputDef, InputName, InputReader } from '../types/inputs';
 
 /** True when `def` exists on `channel`. */
 export function onChannel(def: InputDef, channel: Channel): boolean {
   return !def.channels || def.channels.includes(channel);
 }
 
-/** Typed access to a capability's inputs. Every method throws {@link InputError} naming the input. */
-export interface InputReader {
-  /** Trimmed string, the definition's default when empty, undefined when neither. */
-  string(name: string): string | undefined;
-  /** Like string(), but missing → InputError 'is required'. */
-  requiredString(name: string): string;
-  boolean(name: string): boolean;
-  number(name: string, opts?: { min?: number; max?: number; integer?: boolean }): number | undefined;
-  /** Items split on commas and newlines, trimmed, empties dropped. */
-  list(name: string): string[];
-  /** Lines, trimmed, empties and `#` comments dropped. */
-  multiline(name: string): string[];
-  /** A YAML/JSON document (inline, or `@path` to a file). */
-  object<T = unknown>(name: string): T | undefined;
-  /** An existing readable file's absolute path. */
-  filePath(name: string, opts?: { mustExist?: boolean }): string | undefined;
-  /** A secret value; masked as soon as it is read. */
-  secret(name: string): string | undefined;
-  /** One of the definition's options. */
-  choice<T extends string>(name: string): T | undefined;
-  /** The platform behind the reader (for service connections). */
-  readonly raw: (name: string) => string | undefined;
-}
-
 /** Builds a reader over a raw getter. `mask` is called with every secret before it is returned. */
-export function createInputReader(
-  defs: readonly InputDef[],
+export function createInputReader<N extends string>(
+  defs: readonly InputDef<N>[],
   raw: (name: string) => string | undefined,
   mask: (secret: string) => void,
   cwd: string = process.cwd(),
-): InputReader {
-  const byName = new Map(defs.map((d) => [d.name, d]));
+): InputReader<N> {
+  const byName = new Map<string, InputDef>(defs.map((d) => [d.name, d]));
   const def = (name: string): InputDef => {
     const d = byName.get(name);
     if (!d) throw new Error(`bug: input '${name}' is not defined`);
@@ -125,7 +42,7 @@ export function createInputReader(
     if (v === undefined) throw new InputError(name, 'is required');
     return v;
   };
-  const reader: InputReader = {
+  const reader: InputReader<N> = {
     raw,
     string: (name) => {
       const v = value(name);
@@ -176,7 +93,7 @@ export function createInputReader(
         ? []
         : v.split(/\r?\n/).map((s) => s.trim()).filter((s) => s !== '' && !s.startsWith('#'));
     },
-    object: <T>(name: string): T | undefined => {
+    object: <T>(name: N): T | undefined => {
       const v = reader.string(name);
       if (v === undefined) return undefined;
       let text = v;
@@ -217,7 +134,7 @@ export function createInputReader(
       mask(v);
       return v;
     },
-    choice: <T extends string>(name: string): T | undefined => {
+    choice: <T extends string>(name: N): T | undefined => {
       const v = reader.string(name);
       const opts = def(name).options ?? [];
       if (v !== undefined && !opts.includes(v)) {
@@ -266,7 +183,7 @@ export function secureFileTarget(def: InputDef): string | undefined {
  * `defs` with the {@link secureFileInput} of each named secret input right after it, carrying the secret's group,
  * commands and conditions as they are at this point (apply it after withCommands/withWhen).
  */
-export function withSecureFiles(defs: readonly InputDef[], secrets: readonly string[]): InputDef[] {
+export function withSecureFiles<N extends string, S extends N>(defs: readonly InputDef<N>[], secrets: readonly S[]): InputDef<N | `${S}SecureFile`>[] {
   for (const n of secrets) if (!defs.some((d) => d.name === n)) throw new Error(`bug: withSecureFiles: no input '${n}'`);
-  return defs.flatMap((d) => (secrets.includes(d.name) ? [d, secureFileInput(d)] : [d]));
+  return defs.flatMap((d): InputDef<N | `${S}SecureFile`>[] => ((secrets as readonly string[]).includes(d.name) ? [d, secureFileInput(d as InputDef<S>)] : [d]));
 }

@@ -95,7 +95,8 @@ export function commandsOf(def: InputDef, defs: readonly InputDef[]): readonly s
  * Sets `commands` on the named definitions (copies; the others unchanged), e.g. `{ backupId: ['restore', 'drill'] }`:
  * backupId applies to restore and drill only. Every command named must be an option of the `command` input.
  */
-export function withCommands<T extends InputDef>(defs: readonly T[], byInput: Record<string, readonly string[]>): T[] {
+export function withCommands<T extends InputDef>(defs: readonly T[], byInputNamed: Partial<Record<T['name'], readonly string[]>>): T[] {
+  const byInput = byInputNamed as Record<string, readonly string[]>;
   const cmd = defs.find((d) => d.name === 'command');
   for (const [n, commands] of Object.entries(byInput)) {
     if (!defs.some((d) => d.name === n)) throw new Error(`bug: withCommands: no input '${n}'`);
@@ -105,7 +106,8 @@ export function withCommands<T extends InputDef>(defs: readonly T[], byInput: Re
 }
 
 /** Sets `when` on the named definitions (copies), e.g. `{ podName: { place: ['kubectl-exec'] } }`. */
-export function withWhen<T extends InputDef>(defs: readonly T[], byInput: Record<string, Readonly<Record<string, readonly string[]>>>): T[] {
+export function withWhen<T extends InputDef>(defs: readonly T[], byInputNamed: Partial<Record<T['name'], Readonly<Record<string, readonly string[]>>>>): T[] {
+  const byInput = byInputNamed as Record<string, Readonly<Record<string, readonly string[]>>>;
   for (const n of Object.keys(byInput)) if (!defs.some((d) => d.name === n)) throw new Error(`bug: withWhen: no input '${n}'`);
   return defs.map((d) => (byInput[d.name] ? { ...d, when: { ...d.when, ...byInput[d.name] } } : d));
 }

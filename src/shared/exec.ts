@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Readable, type Writable } from 'node:stream';
-import type { Logger } from '../platform/types';
+import type { Logger } from '../types';
 import { TimeoutError, ToolError } from './errors';
 import type { Masker } from './mask';
 

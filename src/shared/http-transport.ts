@@ -10,7 +10,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 
-import type { ProxySettings } from '../platform/types';
+import type { ProxySettings } from '../types';
 import { StackHubError, oneLine } from './errors';
 import { hostOf, portOf, safeDecode } from './proxy-env';
 import { redactUrl } from './redact';

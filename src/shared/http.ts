@@ -9,7 +9,7 @@
 import * as http from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import type { ProxySettings } from '../platform/types';
+import type { ProxySettings } from '../types';
 import { StackHubError, TimeoutError, oneLine } from './errors';
 import { defaultRoots, proxyFromEnv, safeDecode } from './proxy-env';
 import { contentLength, readBody, streamToFile } from './http-body';

@@ -12,7 +12,7 @@ import * as https from 'node:https';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 
-import type { Platform, ProxySettings } from '../platform/types';
+import type { Platform, ProxySettings } from '../types';
 import { readCaFile } from './ca';
 import { defaultRoots, proxyFromEnv } from './proxy-env';
 

@@ -5,7 +5,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 
-import type { ProxySettings } from '../platform/types';
+import type { ProxySettings } from '../types';
 import { StackHubError } from './errors';
 import { redactUrl } from './redact';
 

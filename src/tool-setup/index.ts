@@ -11,12 +11,12 @@ import { openKit, type Kit } from '../shared/kit';
 import { loadPublicKey } from '../shared/signing';
 import { TOOLS } from '../shared/tools/catalog';
 import { resolveTool, type ResolvedTool, type ToolSources } from '../shared/tools/resolve';
-import { parseToolSetupInputs, toolSetupInputs, toolSetupOutputs, type ToolSetupInputs } from './inputs';
+import { parseToolSetupInputs, toolSetupInputs, toolSetupOutputs, type ToolSetupInputs, type ToolSetupInputName } from './inputs';
 
 /** Outputs of tool setup: `<prefix>Path`, `<prefix>Version` per tool, `tools` (JSON), `caBundle`. */
 export type ToolSetupOutputs = Record<string, string | ResolvedTool[] | undefined>;
 
-export const toolSetup: Capability<ToolSetupInputs, ToolSetupOutputs> = {
+export const toolSetup: Capability<ToolSetupInputs, ToolSetupOutputs, ToolSetupInputName> = {
   name: 'setup-tools',
   title: 'Stack Hub tool setup',
   inputs: toolSetupInputs,

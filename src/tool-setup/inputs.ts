@@ -2,15 +2,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as semver from 'semver';
-import type { InputDef, InputReader, OutputDef } from '../platform/inputs';
+import type { InputName, InputReader, OutputDef } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import { readCaFile } from '../shared/ca';
 import { parseChecksums } from '../shared/checksums';
 import { InputError } from '../shared/errors';
 import { currentPlatform, findTool, mongoDistro, toolNames, TOOLS, type TargetPlatform } from '../shared/tools/catalog';
 import { TEMPLATE_VARS, type ToolRequest } from '../shared/tools/resolve';
+import { defineInputs } from '../shared/inputs';
 
-export const toolSetupInputs: readonly InputDef[] = [
+export const toolSetupInputs = defineInputs([
   {
     name: 'tools',
     label: 'Tools',
@@ -94,7 +95,10 @@ export const toolSetupInputs: readonly InputDef[] = [
     default: 'true',
     help: 'Prepend each tool\'s directory to PATH for later steps.',
   },
-];
+]);
+
+/** The names of the tool setup's inputs. */
+export type ToolSetupInputName = InputName<typeof toolSetupInputs>;
 
 export const toolSetupOutputs: readonly OutputDef[] = [
   ...TOOLS.flatMap((t): OutputDef[] => [
@@ -144,7 +148,7 @@ export function parseToolRequests(items: readonly string[]): ToolRequest[] {
 }
 
 /** Parses tool setup's inputs. */
-export function parseToolSetupInputs(read: InputReader, _platform?: Platform, osRelease = readOsRelease): ToolSetupInputs {
+export function parseToolSetupInputs(read: InputReader<ToolSetupInputName>, _platform?: Platform, osRelease = readOsRelease): ToolSetupInputs {
   const requests = parseToolRequests(read.list('tools'));
 
   const explicit = new Map<string, string>();

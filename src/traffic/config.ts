@@ -5,7 +5,7 @@
  */
 import { withWhen } from '../platform/visibility';
 import * as net from 'node:net';
-import type { InputDef, InputReader } from '../platform/inputs';
+import type { InputName, InputReader } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import { parseArmEndpoint } from '../shared/azure-stack/discovery';
 import { resolveHubConnection } from '../shared/azure-stack/hub-connection';
@@ -23,6 +23,7 @@ import type { Rfc2136Config, Rfc2136Key } from './providers/rfc2136';
 import { PROFILE_ID } from './providers/traffic-manager';
 import { ZONE_ID } from './providers/azure-stack-dns';
 import { normName, parseResolver } from './resolvers';
+import { defineInputs } from '../shared/inputs';
 
 /** The providers. */
 export const TRAFFIC_PROVIDERS = ['azure-traffic-manager', 'rfc2136', 'azure-stack-dns'] as const;
@@ -36,7 +37,7 @@ const P = 'probe';
  * The provider configuration inputs. Include them as they are in any capability that moves traffic; an empty
  * `trafficProvider` means "no traffic coupling" there ({@link parseTrafficConfig} returns undefined).
  */
-const trafficProviderInputDefs: readonly InputDef[] = [
+const trafficProviderInputDefs = defineInputs([
   {
     name: 'trafficProvider',
     label: 'Traffic provider',
@@ -214,7 +215,7 @@ const trafficProviderInputDefs: readonly InputDef[] = [
     group: P,
     help: 'After the provider confirms a change, the run waits the DNS TTL so resolvers drop old answers, then checks the answers through each site\'s `traffic.resolvers`. This caps the wait; 0 skips it (a wrong answer then only warns). Default: the full TTL.',
   },
-];
+]);
 
 const ATM = { trafficProvider: ['azure-traffic-manager'] };
 const HUB = { trafficProvider: ['azure-stack-dns'] };
@@ -222,7 +223,7 @@ const ARM = { trafficProvider: ['azure-traffic-manager', 'azure-stack-dns'] };
 const DNS = { trafficProvider: ['rfc2136'] };
 const ZONE = { trafficProvider: ['rfc2136', 'azure-stack-dns'] };
 /** The provider inputs; the task form shows each only for the providers it applies to. */
-export const trafficProviderInputs: readonly InputDef[] = withWhen(trafficProviderInputDefs, {
+export const trafficProviderInputs = withWhen(trafficProviderInputDefs, {
   trafficProfile: ATM,
   trafficAzureConnection: ARM,
   trafficHubConnection: HUB,
@@ -246,6 +247,9 @@ export const trafficProviderInputs: readonly InputDef[] = withWhen(trafficProvid
   trafficGssTsig: DNS,
   trafficDnsHub: HUB,
 });
+
+/** The names of the traffic provider inputs (the traffic swap's, the release's coupling and the reboot's drain). */
+export type TrafficProviderInputName = InputName<typeof trafficProviderInputs>;
 
 /** Traffic Manager settings. */
 export interface TrafficManagerSettings {
@@ -360,7 +364,7 @@ function parseServer(raw: string, input: string): { server: string; port: number
 }
 
 /** Reads a service principal from the client inputs (secret or certificate). */
-function clientAuth(read: InputReader, kind: string | undefined, input: string): ClientAuth {
+function clientAuth(read: InputReader<TrafficProviderInputName>, kind: string | undefined, input: string): ClientAuth {
   const clientId = read.string('trafficClientId');
   const secret = read.secret('trafficClientSecret');
   const certFile = read.filePath('trafficClientCertificateFile');
@@ -378,7 +382,7 @@ function clientAuth(read: InputReader, kind: string | undefined, input: string):
   throw new InputError('trafficAuth', `${k} sign-in is not possible here (Azure Stack Hub takes a service principal secret or certificate)`);
 }
 
-function parseTrafficManager(read: InputReader, platform: Platform): TrafficManagerSettings {
+function parseTrafficManager(read: InputReader<TrafficProviderInputName>, platform: Platform): TrafficManagerSettings {
   const raw = read.string('trafficProfile');
   if (!raw) throw new InputError('trafficProfile', 'is required for azure-traffic-manager: the profile resource id /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/trafficManagerProfiles/<name>');
   const m = PROFILE_ID.exec(raw.trim().replace(/\/+$/, ''));
@@ -442,13 +446,13 @@ function parseTrafficManager(read: InputReader, platform: Platform): TrafficMana
   return { profileId, armEndpoint, authorityHost, scope: scopeRaw, auth, subscriptionId: m[1] };
 }
 
-function parseRecordCommon(read: InputReader): { type: 'auto' | RecordType; ttl?: number } {
+function parseRecordCommon(read: InputReader<TrafficProviderInputName>): { type: 'auto' | RecordType; ttl?: number } {
   const type = read.choice<'auto' | RecordType>('trafficDnsRecordType') ?? 'auto';
   const ttl = read.number('trafficDnsTtl', { min: 0, max: 2147483647, integer: true });
   return { type, ttl };
 }
 
-function parseRfc2136(read: InputReader, platform: Platform, pathEnv: string | undefined): Rfc2136Settings {
+function parseRfc2136(read: InputReader<TrafficProviderInputName>, platform: Platform, pathEnv: string | undefined): Rfc2136Settings {
   const serverRaw = read.string('trafficDnsServer');
   if (!serverRaw) throw new InputError('trafficDnsServer', 'is required for rfc2136: the primary DNS server (host or host:port)');
   const { server, port } = parseServer(serverRaw, 'trafficDnsServer');
@@ -482,7 +486,7 @@ function parseRfc2136(read: InputReader, platform: Platform, pathEnv: string | u
   return { server, port, zone, name, ...common, key, nsupdate, dig, timeoutSeconds: 30 };
 }
 
-function parseAzureStackDns(read: InputReader, platform: Platform): AzureStackDnsSettings {
+function parseAzureStackDns(read: InputReader<TrafficProviderInputName>, platform: Platform): AzureStackDnsSettings {
   const zoneRaw = read.string('trafficDnsZone');
   if (!zoneRaw) throw new InputError('trafficDnsZone', 'is required for azure-stack-dns: the zone resource id /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/dnsZones/<zone>');
   const m = ZONE_ID.exec(zoneRaw.trim().replace(/\/+$/, ''));
@@ -516,7 +520,7 @@ function parseAzureStackDns(read: InputReader, platform: Platform): AzureStackDn
  * Validates every input of the chosen provider (no I/O except finding nsupdate/dig on PATH and reading the files
  * named by inputs); errors are InputError naming the input.
  */
-export function parseTrafficConfig(read: InputReader, platform: Platform, opts: { pathEnv?: string } = {}): TrafficConfig | undefined {
+export function parseTrafficConfig(read: InputReader<TrafficProviderInputName>, platform: Platform, opts: { pathEnv?: string } = {}): TrafficConfig | undefined {
   const provider = read.choice<TrafficProviderName>('trafficProvider');
   if (!provider) return undefined;
   const caFile = read.filePath('trafficCaCertificate');

@@ -5,7 +5,7 @@
  */
 import { hubSecretSource } from '../shared/secrets/hub-sources';
 import type { Capability, RunContext } from '../platform/capability';
-import type { InputDef, InputReader, OutputDef } from '../platform/inputs';
+import type { InputName, InputReader, OutputDef } from '../platform/inputs';
 import type { Platform } from '../platform/types';
 import { ArmClient } from '../shared/azure-stack/arm';
 import { connectHub } from '../shared/azure-stack';
@@ -15,17 +15,18 @@ import { InputError } from '../shared/errors';
 import { netOf } from '../shared/net';
 import { findSite, loadSitesFile, type SitesFile } from '../shared/sites';
 import { DEFAULT_GATES, mongoPrimaryGate, type GateCheck } from './gates';
-import { mongoGateInputs, parseMongoGate, readMongoSite, type MongoGateConfig } from './mongo-gate';
+import { mongoGateInputs, parseMongoGate, readMongoSite, type MongoGateConfig, type MongoGateInputName } from './mongo-gate';
 import type { TrafficController, TrafficOperationResult, TrafficState } from './api';
 import { azureArmCredential, describeAuth } from './azure-auth';
 import { realClock } from './clock';
-import { parseTrafficConfig, trafficProviderInputs, trafficSites, type TrafficConfig } from './config';
+import { parseTrafficConfig, trafficProviderInputs, trafficSites, type TrafficConfig, type TrafficProviderInputName } from './config';
 import { createController } from './controller';
 import { parseWeights } from './plan';
 import type { TrafficProvider } from './provider';
 import { AzureStackDnsProvider, HUB_DNS_API_VERSION } from './providers/azure-stack-dns';
 import { Rfc2136Provider } from './providers/rfc2136';
 import { TRAFFIC_MANAGER_API_VERSION, TrafficManagerProvider } from './providers/traffic-manager';
+import { defineInputs } from '../shared/inputs';
 
 export type * from './api';
 export { ManualClock, realClock, type TrafficClock } from './clock';
@@ -114,7 +115,7 @@ export const TRAFFIC_COMMANDS = ['status', 'failover', 'drain', 'restore', 'weig
 export type TrafficCommand = (typeof TRAFFIC_COMMANDS)[number];
 
 /** The operation inputs of the traffic capability (the provider inputs follow them). */
-export const trafficOperationInputs: readonly InputDef[] = [
+export const trafficOperationInputs = defineInputs([
   {
     name: 'command',
     label: 'Operation',
@@ -141,7 +142,10 @@ export const trafficOperationInputs: readonly InputDef[] = [
     visibleRule: 'command = undo',
     help: 'undo: the `previousState` output of an earlier run (JSON, or `@file` holding it). Written back exactly, health-gated for the sites that gain traffic.',
   },
-];
+]);
+
+/** The names of the traffic capability's inputs: its operation inputs, the MongoDB gate's and the provider's. */
+export type TrafficInputName = InputName<typeof trafficOperationInputs> | MongoGateInputName | TrafficProviderInputName;
 
 /** Outputs of the traffic capability. */
 export const trafficOutputs: readonly OutputDef[] = [
@@ -181,7 +185,7 @@ function trafficSite(sites: SitesFile, name: string, input: string): string {
 }
 
 /** Parses the traffic capability's inputs (every input, before anything runs). */
-export function parseTrafficInputs(read: InputReader, platform: Platform): TrafficInputs {
+export function parseTrafficInputs(read: InputReader<TrafficInputName>, platform: Platform): TrafficInputs {
   const command = read.choice<TrafficCommand>('command') ?? 'status';
   const sitesPath = read.filePath('sitesFile');
   if (!sitesPath) throw new InputError('sitesFile', 'is required');
@@ -216,7 +220,7 @@ export function parseTrafficInputs(read: InputReader, platform: Platform): Traff
 }
 
 /** The traffic swap capability. */
-export const trafficSwap: Capability<TrafficInputs, TrafficOutputs> = {
+export const trafficSwap: Capability<TrafficInputs, TrafficOutputs, TrafficInputName> = {
   name: 'traffic-swap',
   title: 'Stack Hub traffic swap',
   inputs: [...trafficOperationInputs, ...mongoGateInputs, ...trafficProviderInputs],

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import type { RunContext } from '../platform/capability';
-import type { InputDef, InputReader } from '../platform/inputs';
+import type { InputName, InputReader } from '../platform/inputs';
 import { kubeconfigSecrets } from '../platform/kubeconfig';
 import type { Platform } from '../platform/types';
 import { InputError } from '../shared/errors';
@@ -14,11 +14,12 @@ import { parseMongoUri } from '../mongo/args';
 import type { MongoEndpoint } from '../mongo/inputs';
 import { readPrimaryStatus } from '../mongo/primary';
 import type { MongoSiteView } from './gates';
+import { defineInputs } from '../shared/inputs';
 
 const G = 'mongoGate';
 
 /** The gate's inputs (traffic capability only). */
-export const mongoGateInputs: readonly InputDef[] = [
+export const mongoGateInputs = defineInputs([
   {
     name: 'mongoPrimaryGate',
     label: 'MongoDB primary gate',
@@ -45,7 +46,10 @@ export const mongoGateInputs: readonly InputDef[] = [
     group: G,
     help: 'Connection string of the replica set (a user with `clusterMonitor`). Default: the gaining site\'s `mongo.connection` in the sites file. Reaches mongosh only through a 0600 file.',
   },
-];
+]);
+
+/** The names of the MongoDB primary gate's inputs. */
+export type MongoGateInputName = InputName<typeof mongoGateInputs>;
 
 /** The parsed gate. */
 export interface MongoGateConfig {
@@ -61,7 +65,7 @@ export interface MongoGateConfig {
 export type MongoAccess = Pick<MongoGateConfig, 'source' | 'kube' | 'sites'>;
 
 /** Parses the gate's inputs for an operation that sends users to `site` (undefined when the gate is off). */
-export function parseMongoGate(read: InputReader, platform: Platform, sites: SitesFile, site: string): MongoGateConfig | undefined {
+export function parseMongoGate(read: InputReader<MongoGateInputName>, platform: Platform, sites: SitesFile, site: string): MongoGateConfig | undefined {
   const mode = read.choice<'off' | 'primary' | 'within-lag'>('mongoPrimaryGate') ?? 'off';
   const maxLagSeconds = read.number('mongoMaxLagSeconds', { min: 0, max: 86400 }) ?? 10;
   if (mode === 'off') return undefined;
@@ -73,7 +77,7 @@ export function parseMongoGate(read: InputReader, platform: Platform, sites: Sit
  * `mongoConnectionString` (or the site's `mongo.connection`) and `mongoPlace`. `requiredFor` set: an InputError
  * when there is no connection; unset: undefined (mongo not configured).
  */
-export function parseMongoAccess(read: InputReader, platform: Platform, sites: SitesFile, site: string, requiredFor?: string): MongoAccess | undefined {
+export function parseMongoAccess(read: InputReader<'mongoConnectionString' | 'mongoPlace'>, platform: Platform, sites: SitesFile, site: string, requiredFor?: string): MongoAccess | undefined {
   const s = findSite(sites, site, 'site');
   const dir = sites.file ? path.dirname(sites.file) : process.cwd();
   const given = read.secret('mongoConnectionString');

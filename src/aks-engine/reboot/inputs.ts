@@ -4,18 +4,19 @@
  * provider inputs, so the GSLB drain goes through the same controller and safety rules).
  */
 import * as path from 'node:path';
-import type { InputDef, InputReader } from '../../platform/inputs';
+import type { InputName, InputReader } from '../../platform/inputs';
 import { kubeconfigSecrets } from '../../platform/kubeconfig';
 import type { Platform } from '../../platform/types';
 import { InputError } from '../../shared/errors';
 import { loadSitesFile, readSecretRef, type SitesFile } from '../../shared/sites';
 import { parseTrafficConfig, trafficProviderInputs, trafficSites, type TrafficConfig } from '../../traffic';
 import { parseRebootWindow, type RebootWindow } from './window';
+import { defineInputs } from '../../shared/inputs';
 
 const G = 'reboot';
 
 /** The reboot inputs (the traffic provider inputs are appended by the caller once). */
-export const rebootInputs: readonly InputDef[] = [
+export const rebootInputs = defineInputs([
   {
     name: 'sitesFile',
     label: 'Sites file',
@@ -58,7 +59,7 @@ export const rebootInputs: readonly InputDef[] = [
   { name: 'rebootHelperNamespace', label: 'Reboot helper namespace', type: 'string', default: 'kube-system', group: G, help: 'reboot: namespace of the helper DaemonSet, its ServiceAccount and ConfigMap.' },
   { name: 'rebootHelperPullSecret', label: 'Reboot helper pull secret', type: 'string', group: G, help: 'reboot: name of an image pull Secret in the helper namespace for the internal registry (optional).' },
   { name: 'nodeReadyTimeoutMinutes', label: 'Node Ready timeout (minutes)', type: 'number', default: '15', group: G, help: 'reboot: how long a node may take to come back Ready with a new boot id; after it the rollout stops (NEEDS AN OPERATOR) and the site stays drained.' },
-];
+]);
 
 /** Kubernetes access of one site. */
 export interface RebootSiteAccess {
@@ -86,7 +87,7 @@ const IMAGE_RE = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9._-]+)+(:[A-Za
 const K8S_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** Parses the reboot inputs; every error names its input. `env` holds the variables the sites file refers to. */
-export function parseRebootInputs(read: InputReader, platform: Platform, env: NodeJS.ProcessEnv = process.env): RebootInputs {
+export function parseRebootInputs(read: InputReader<RebootInputName>, platform: Platform, env: NodeJS.ProcessEnv = process.env): RebootInputs {
   const file = read.filePath('sitesFile');
   if (!file) throw new InputError('sitesFile', 'is required for reboot: the sites and their kubeconfigs');
   const sites = loadSitesFile(file, 'sitesFile');
@@ -127,4 +128,7 @@ export function parseRebootInputs(read: InputReader, platform: Platform, env: No
 }
 
 /** The reboot inputs and the traffic provider inputs, as the task defines them. */
-export const rebootInputDefs: readonly InputDef[] = [...rebootInputs, ...trafficProviderInputs];
+export const rebootInputDefs = [...rebootInputs, ...trafficProviderInputs];
+
+/** The names of the reboot's inputs (its own and the traffic provider's). */
+export type RebootInputName = InputName<typeof rebootInputDefs>;

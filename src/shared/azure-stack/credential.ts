@@ -12,7 +12,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import type { HttpClient, PipelineRequest, PipelineResponse } from '@azure/core-rest-pipeline';
-import type { AzureRmConnection } from '../../platform/types';
+import type { AzureRmConnection } from '../../types';
 import { InputError, StackHubError, oneLine } from '../errors';
 import type { HubEndpoints, IdentitySystem } from './discovery';
 import { assertAllowed, originOf, send, withSlash, type HubHttpOptions } from './net';

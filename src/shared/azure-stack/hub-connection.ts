@@ -4,7 +4,7 @@
  * same way. Errors name the connection input AND the connection's field, in one line.
  */
 import * as crypto from 'node:crypto';
-import type { AzureStackHubConnection, Platform } from '../../platform/types';
+import type { AzureStackHubConnection, Platform } from '../../types';
 import { InputError } from '../errors';
 import { hubConnectionFrom, parseClientCertificate, type HubConnection } from './credential';
 import { parseArmEndpoint, type IdentitySystem } from './discovery';

@@ -2,7 +2,7 @@
  * Network settings shared by every Azure Stack Hub / Azure call of this module: trusted CAs, proxy, timeouts, and an
  * allow-list of origins, so that nothing contacts a host the user did not configure.
  */
-import type { ProxySettings } from '../../platform/types';
+import type { ProxySettings } from '../../types';
 import { StackHubError } from '../errors';
 import { proxyFromEnv, request, type HttpOptions } from '../http';
 

@@ -9,7 +9,7 @@
  * - `VAULT_TOKEN`, or AppRole: `VAULT_ROLE_ID` + `VAULT_SECRET_ID` (a secret), `VAULT_APPROLE_PATH` (default `approle`).
  * `VAULT_SKIP_VERIFY` is not honoured: trust the server's CA with VAULT_CACERT instead.
  */
-import type { ProxySettings } from '../../platform/types';
+import type { ProxySettings } from '../../types';
 import { StackHubError, oneLine } from '../errors';
 import { request } from '../http';
 import { readCaFile } from '../ca';

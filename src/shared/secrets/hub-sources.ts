@@ -3,23 +3,22 @@
  * service-principal inputs the capability already has for its own Hub calls (a storage account's listKeys, the
  * Hub DNS traffic provider). Nothing is invented: a capability without such inputs refuses keyvault://.
  */
-import type { InputReader } from '../../platform/inputs';
-import type { Platform } from '../../platform/types';
+import type { InputReader, Platform } from '../../types';
 import { readCaFile } from '../ca';
 import { resolveHubConnection } from '../azure-stack/hub-connection';
 import type { SecretSources } from './index';
 
 /** Input names of one Hub credential: the two ADO connection inputs and the GitHub/CLI service-principal inputs. */
-export interface HubInputNames {
-  azureRmConnection: string;
-  hubConnection: string;
+export interface HubInputNames<N extends string = string> {
+  azureRmConnection: N;
+  hubConnection: N;
   /** The service-principal inputs (GitHub, CLI); omitted: only a connection gives the Hub. */
-  servicePrincipal?: { armEndpoint: string; clientId: string; clientSecret: string; tenantId: string };
-  caCertificate?: string;
+  servicePrincipal?: { armEndpoint: N; clientId: N; clientSecret: N; tenantId: N };
+  caCertificate?: N;
 }
 
 /** The Hub keyvault:// reads through, or undefined when none of the named inputs is set. */
-export function hubSecretSource(read: InputReader, platform: Platform, names: HubInputNames): SecretSources['hub'] {
+export function hubSecretSource<N extends string>(read: InputReader<N>, platform: Platform, names: HubInputNames<N>): SecretSources['hub'] {
   const caFile = names.caCertificate ? read.filePath(names.caCertificate) : undefined;
   const ca = caFile ? readCaFile(caFile, names.caCertificate!) : [];
   const agentCa = platform.agentTls().caFile;

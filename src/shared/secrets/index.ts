@@ -11,7 +11,7 @@
  * Each reference is resolved once per run; the value is masked the moment it arrives, before anything can log it,
  * and lives only in memory (never on disk). Errors are one line naming the input and the reference.
  */
-import type { ProxySettings } from '../../platform/types';
+import type { ProxySettings } from '../../types';
 import { InputError, StackHubError, oneLine } from '../errors';
 import { discoverHub, hubCredential, type ClientAuth } from '../azure-stack';
 import type { HubHttpOptions } from '../azure-stack/net';

@@ -3,8 +3,7 @@
  * (The Hub source is capability-specific: each builds it from the same inputs it signs in with.)
  */
 import * as path from 'node:path';
-import type { InputReader } from '../../platform/inputs';
-import type { Platform } from '../../platform/types';
+import type { InputReader, Platform } from '../../types';
 import { findSite, loadSitesFile, readSecretRef } from '../sites';
 import type { SecretSources } from './index';
 
@@ -12,10 +11,10 @@ import type { SecretSources } from './index';
  * The kubeconfig k8s:// references read: the Kubernetes service connection (ADO), else a kubeconfig input, else
  * the `site`'s `cluster.kubeconfig` in the sites file. Undefined when none is configured.
  */
-export function siteKubeSource(
-  read: InputReader,
+export function siteKubeSource<N extends string>(
+  read: InputReader<N>,
   platform: Platform,
-  names: { connection?: string; kubeconfig?: string; context?: string; site?: string; sitesFile?: string } = {},
+  names: { connection?: N; kubeconfig?: N; context?: N; site?: N; sitesFile?: N } = {},
 ): SecretSources['kube'] {
   const conn = names.connection ? platform.kubernetesConnection(names.connection) : undefined;
   if (conn) return { kubeconfig: conn.kubeconfig, context: conn.context };

@@ -26,7 +26,7 @@
  * ```
  * The Hub ARM `listKeys` path uses the shared Azure Stack Hub client (src/shared/azure-stack).
  */
-import type { Logger, ProxySettings } from '../../platform/types';
+import type { Logger, ProxySettings } from '../../types';
 import { InputError } from '../errors';
 import { createNet, type Net } from '../net';
 import { sameHubReason, type Site } from '../sites';

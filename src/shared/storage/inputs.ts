@@ -1,20 +1,18 @@
 /**
  * The storage-target, encryption and signing inputs shared by every capability that keeps data off-Hub (Mongo backup,
  * AKS Engine state custody): one set of InputDefs (so task.json / action.yml expose the same inputs everywhere) and
- * their parsers. Parsing validates everything and touches nothing (no network, no writes).
+ * their parsers. Parsing validates everything and touches nothing (no network, no writes). The encryption and
+ * signing fragment is in src/shared/crypto/inputs.ts (re-exported below).
  */
 import * as path from 'node:path';
-import type { KeyObject } from 'node:crypto';
-import type { InputDef, InputReader } from '../../platform/inputs';
-import type { Platform } from '../../platform/types';
+import type { InputName, InputReader, Platform } from '../../types';
 import { resolveHubConnection, type ResolvedHubConnection } from '../azure-stack/hub-connection';
 import { readCaFile } from '../ca';
-import { parseIdentities, parseRecipients } from '../crypto';
 import { InputError } from '../errors';
-import { loadPrivateKey, loadPublicKey } from '../signing';
 import { accountNameFromUrl, parseConnectionString } from './connection-string';
 import type { AzureBlobAuth, AzureBlobTarget, FilesystemTarget, S3Target, StorageKind, StorageTarget } from './types';
 import { STORAGE_KINDS } from './types';
+import { defineInputs } from '../inputs';
 
 /** Default `x-ms-version` for Azure Blob: accepted by Azure Stack Hub (2008 and later) and by Azure. */
 export const DEFAULT_BLOB_API_VERSION = '2019-07-07';
@@ -41,12 +39,12 @@ export interface StorageInputOptions {
  * s3Region, s3Bucket, s3PathStyle, s3AccessKeyId, s3SecretAccessKey, s3Checksums, storageCaCertificate,
  * storageRetries, allowSameHub.
  */
-export function storageInputs(opts: StorageInputOptions = {}): InputDef[] {
+export function storageInputs(opts: StorageInputOptions = {}) {
   const group = opts.group ?? 'storage';
   const what = opts.what ?? 'backups';
   const az = 'storageKind = azure-blob';
   const s3 = 'storageKind = s3';
-  return [
+  return defineInputs([
     {
       name: 'storageKind',
       label: 'Storage kind',
@@ -256,15 +254,18 @@ export function storageInputs(opts: StorageInputOptions = {}): InputDef[] {
       group,
       help: 'Allow a storage target on the Hub whose data is protected (refused by default: losing that Hub would lose the data and its copy). Logs a warning.',
     },
-  ];
+  ]);
 }
+
+/** The names of the storage inputs. */
+export type StorageInputName = InputName<ReturnType<typeof storageInputs>>;
 
 /** A Hub ARM credential used only to call listKeys. */
 export interface ListKeysCredential {
   /** ARM id of the storage account. */
   storageAccountId: string;
   /** From the ADO service connection (`storageArmConnection`). */
-  connection?: import('../../platform/types').AzureRmConnection;
+  connection?: import('../../types').AzureRmConnection;
   /** From either ADO connection (`storageArmConnection` or `storageHubConnection`), checked at parse time. */
   hub?: ResolvedHubConnection;
   /** From GitHub/CLI inputs. */
@@ -314,7 +315,7 @@ function httpUrl(raw: string, input: string): URL {
  * @param platform for the ADO service connection input `storageArmConnection` (optional elsewhere).
  * @throws InputError naming the first wrong input.
  */
-export function parseStorageTarget(read: InputReader, platform?: Platform): ParsedStorage {
+export function parseStorageTarget(read: InputReader<StorageInputName>, platform?: Platform): ParsedStorage {
   const kind = read.choice<StorageKind>('storageKind') ?? 'filesystem';
   const prefix = parsePrefix(read.string('storagePrefix'));
   const retries = read.number('storageRetries', { min: 1, max: 20, integer: true }) ?? 4;
@@ -322,10 +323,10 @@ export function parseStorageTarget(read: InputReader, platform?: Platform): Pars
   const ca = caFile ? readCaFile(caFile, 'storageCaCertificate') : undefined;
   const allowSameHub = read.boolean('allowSameHub');
 
-  const azureNames = ['storageAccountUrl', 'storageContainer', 'storageConnectionString', 'storageAccountName', 'storageAccountKey', 'storageSasToken', 'storageAccountResourceId', 'storageArmEndpoint', 'storageArmTenantId', 'storageArmClientId', 'storageArmClientSecret'];
-  const s3Names = ['s3Endpoint', 's3Bucket', 's3AccessKeyId', 's3SecretAccessKey'];
-  const fsNames = ['storagePath', 'storageLocation'];
-  const foreign = (names: string[]): void => {
+  const azureNames: StorageInputName[] = ['storageAccountUrl', 'storageContainer', 'storageConnectionString', 'storageAccountName', 'storageAccountKey', 'storageSasToken', 'storageAccountResourceId', 'storageArmEndpoint', 'storageArmTenantId', 'storageArmClientId', 'storageArmClientSecret'];
+  const s3Names: StorageInputName[] = ['s3Endpoint', 's3Bucket', 's3AccessKeyId', 's3SecretAccessKey'];
+  const fsNames: StorageInputName[] = ['storagePath', 'storageLocation'];
+  const foreign = (names: StorageInputName[]): void => {
     for (const n of names) {
       if (read.raw(n) !== undefined && read.raw(n) !== '') throw new InputError(n, `does not apply to storageKind ${kind}`);
     }
@@ -458,125 +459,13 @@ export function parseStorageTarget(read: InputReader, platform?: Platform): Pars
 
 // ------------------------------------------------------------------------------------------------ encryption
 
-/** Encryption settings for writing. */
-export type WriteEncryption = { format: 'age'; recipients: string[] } | { format: 'none' };
-
-/** Options of {@link encryptionInputs}. */
-export interface EncryptionInputOptions {
-  group?: string;
-  /** Whether the capability writes (needs recipients) and/or reads (needs the identity). */
-  writes: boolean;
-  reads: boolean;
-}
-
-/** The encryption and signing inputs: encryption, encryptionRecipients, ageIdentity, signingKey, verifyKey. */
-export function encryptionInputs(opts: EncryptionInputOptions): InputDef[] {
-  const group = opts.group ?? 'encryption';
-  const defs: InputDef[] = [];
-  if (opts.writes) {
-    defs.push(
-      {
-        name: 'encryption',
-        label: 'Encryption',
-        type: 'pickList',
-        options: ['age', 'none'],
-        default: 'age',
-        group,
-        help: '`age` (default): encrypt to the X25519 recipients before anything leaves the agent. `none` stores plaintext and logs a warning — never for personal data.',
-      },
-      {
-        name: 'encryptionRecipients',
-        label: 'age recipients',
-        type: 'list',
-        group,
-        help: 'age X25519 recipients (`age1…`, public keys: `age-keygen -y key.txt`), comma- or newline-separated. Several give break-glass copies; the pipeline never holds a key that can decrypt.',
-      },
-      {
-        name: 'signingKey',
-        label: 'Signing key (Ed25519)',
-        type: 'secret',
-        group,
-        help: 'Ed25519 private key (PEM, PKCS#8) that signs each manifest. Keep it with the pipeline, never with the stored data. Without it manifests are unsigned.',
-      },
-    );
-  }
-  if (opts.reads) {
-    defs.push(
-      {
-        name: 'ageIdentity',
-        label: 'age identity',
-        type: 'secret',
-        group,
-        help: 'age identity file content (`AGE-SECRET-KEY-1…`, age-keygen output) that decrypts: needed to read encrypted data. Keep it off the Hubs it protects.',
-      },
-      {
-        name: 'verifyKey',
-        label: 'Verify key (Ed25519 public)',
-        type: 'string',
-        group,
-        help: 'Ed25519 public key (PEM inline, or a file path). When set, unsigned or badly signed manifests are refused.',
-      },
-    );
-  }
-  return defs;
-}
-
-/** Parsed encryption settings. */
-export interface ParsedEncryption {
-  write?: WriteEncryption;
-  signingKey?: KeyObject;
-  identities?: string[];
-  verifyKey?: KeyObject;
-}
-
-/**
- * Parses the encryption inputs. With `need.write`, `encryption: age` requires recipients; with `need.identity`, an
- * identity is required (restore of encrypted data). Keys are masked as they are read.
- */
-export function parseEncryption(
-  read: InputReader,
-  need: { write?: boolean; identity?: boolean },
-  mask: (s: string) => void = () => undefined,
-): ParsedEncryption {
-  const out: ParsedEncryption = {};
-  if (need.write) {
-    const format = read.choice<'age' | 'none'>('encryption') ?? 'age';
-    const list = read.list('encryptionRecipients');
-    if (format === 'age') {
-      if (list.length === 0) throw new InputError('encryptionRecipients', 'is required with encryption age: at least one age1… recipient (or set encryption none, which stores plaintext)');
-      out.write = { format, recipients: parseRecipients(list, 'encryptionRecipients') };
-    } else {
-      if (list.length > 0) throw new InputError('encryptionRecipients', 'is set but encryption is none');
-      out.write = { format: 'none' };
-    }
-    const sk = read.secret('signingKey');
-    if (sk) {
-      mask(sk);
-      out.signingKey = loadPrivateKey(sk, 'signingKey');
-    }
-  }
-  const id = safeSecret(read, 'ageIdentity');
-  if (id) out.identities = parseIdentities(id, 'ageIdentity', mask);
-  else if (need.identity) throw new InputError('ageIdentity', 'is required to read encrypted data');
-  const vk = safeString(read, 'verifyKey');
-  if (vk) out.verifyKey = loadPublicKey(vk, 'verifyKey');
-  return out;
-}
-
-/** Reads a secret input that a capability may not define (then undefined). */
-function safeSecret(read: InputReader, name: string): string | undefined {
-  try {
-    return read.secret(name);
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    return undefined;
-  }
-}
-function safeString(read: InputReader, name: string): string | undefined {
-  try {
-    return read.string(name);
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    return undefined;
-  }
-}
+// The encryption and signing fragment is its own module (src/shared/crypto/inputs.ts); re-exported for the files that
+// import it from here.
+export {
+  encryptionInputs,
+  parseEncryption,
+  type WriteEncryption,
+  type EncryptionInputOptions,
+  type ParsedEncryption,
+  type EncryptionInputName,
+} from '../crypto/inputs';

@@ -8,7 +8,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as semver from 'semver';
-import type { Logger } from '../../platform/types';
+import type { Logger } from '../../types';
 import { extractArchive, archiveKind, findExecutable } from '../archive';
 import { findPin } from '../checksums';
 import { InputError, StackHubError, oneLine } from '../errors';
