@@ -23,8 +23,15 @@ export interface RestoreSink {
   take(): number[];
 }
 
-/** Writes `<dir>/mongorestore` (sh). */
+/** The flags the sink accepts, with how the real tool takes them (tests/helpers/mongo-doubles/flags.json). */
+const ACCEPTS: Record<string, string> = { '--archive': 'optional', '--gzip': 'bool', '--config': 'value', '--drop': 'bool', '--oplogReplay': 'bool', '--nsInclude': 'value', '--nsFrom': 'value', '--nsTo': 'value', '--version': 'bool' };
+
+/** Writes `<dir>/mongorestore` (sh), after checking that every flag it accepts is the real tool's, taken the same way. */
 export function installRestoreSink(dir: string): RestoreSink {
+  const real = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'tests', 'helpers', 'mongo-doubles', 'flags.json'), 'utf8')) as { mongorestore: Record<string, string> }).mongorestore;
+  for (const [flag, kind] of Object.entries(ACCEPTS)) {
+    if (real[flag] !== kind) throw new Error(`bench sink: mongorestore 100.x takes ${flag} as ${real[flag] ?? 'no such flag'}, the sink as ${kind}`);
+  }
   fs.mkdirSync(dir, { recursive: true });
   const bin = path.join(dir, 'mongorestore');
   const log = path.join(dir, 'sink.log');
