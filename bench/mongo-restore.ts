@@ -7,9 +7,12 @@
  *  (b) download to a file, then mongorestore from it (what people script by hand) — the wall-time ratio;
  * and the peak RSS of every process (goal ≤ 200 MB). The restore is the ADO task bundle; it restores a backup the
  * task made (age-encrypted, signed); the baselines read the same archive stored unencrypted, so they move fewer
- * bytes (the ciphertext is 16 bytes per 64 KiB longer). mongorestore is the double (tests/helpers/mongo-doubles),
- * which parses and hashes its whole stdin before it applies anything, like the real tool's archive reader. 256 MB
- * always (STACKHUB_BENCH_RESTORE_REPS runs, default 3); 2 GB (one run) with STACKHUB_BENCH_MONGO_2G=1.
+ * bytes (the ciphertext is 16 bytes per 64 KiB longer). mongorestore is the sh sink of bench/mongorestore-sink.ts
+ * (argv checked against the real tool's contract, then `wc -c` of its input, checked here against the archive's
+ * size after every run), so what is measured is the restore, not a Node double's gunzip and BSON parsing (that
+ * consumption is a stage of bench/mongo-restore-breakdown.ts). Sizes: `--size=256,2048` or STACKHUB_BENCH_MB
+ * (default 256; STACKHUB_BENCH_MONGO_2G=1 adds 2048 — about 10 minutes on a loaded 2-core machine, so not by
+ * default); STACKHUB_BENCH_RESTORE_REPS runs each (default 3, interleaved, median).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -18,7 +21,8 @@ import * as path from 'node:path';
 import type { Bench, Figure } from '../scripts/bench';
 import { median } from '../scripts/bench';
 import { startAzurite, startS3rver } from '../tests/helpers/storage-servers';
-import { DOUBLES, TASK, fakeMongo, measure } from './mongo-common';
+import { DOUBLES, TASK, fakeMongo, measure, type Measured } from './mongo-common';
+import { installRestoreSink, type RestoreSink } from './mongorestore-sink';
 
 
 
@@ -69,9 +73,22 @@ interface Target {
   inputs: Record<string, string>;
 }
 
+/** The sizes to run (MB): `--size=a,b` on the bench's argv, else STACKHUB_BENCH_MB, else 256 (+2048 with STACKHUB_BENCH_MONGO_2G=1). */
+export function benchSizes(): number[] {
+  const arg = process.argv.find((a) => a.startsWith('--size='))?.slice('--size='.length) ?? process.env.STACKHUB_BENCH_MB;
+  const sizes = arg ? arg.split(',').map(Number) : [256];
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--size / STACKHUB_BENCH_MB: expected sizes in MB such as 256,2048, got ${arg}`);
+  if (!arg && process.env.STACKHUB_BENCH_MONGO_2G === '1') sizes.push(2048);
+  return sizes;
+}
+
 async function benchSize(target: Target, sizeMB: number, reps: number): Promise<(string | number)[][]> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-restore-'));
-  const { cfg, uri, env } = fakeMongo(work, sizeMB);
+  const mongo = fakeMongo(work, sizeMB);
+  const { cfg, uri } = mongo;
+  const sink: RestoreSink = installRestoreSink(path.join(work, 'sink'));
+  // the sink first on PATH (mongorestore); the node doubles behind it (mongodump for the backup)
+  const env: NodeJS.ProcessEnv = { ...mongo.env, ...sink.env, PATH: `${sink.dir}:${mongo.env.PATH}` };
   const { generateX25519Identity, identityToRecipient } = await import('age-encryption');
   const identity = await generateX25519Identity();
   const recipient = await identityToRecipient(identity);
@@ -92,15 +109,25 @@ async function benchSize(target: Target, sizeMB: number, reps: number): Promise<
     p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`mongodump double exited ${code}`))));
   });
   await measure(node, ['-e', BASELINE, 'put', target.kind, conn, plainKey, cfg, archive], env);
+  const archiveBytes = fs.statSync(archive).size;
   fs.rmSync(archive);
+  sink.take();
+  /** Every run that feeds the sink must have fed it the whole archive, once. */
+  const fed = (what: string): void => {
+    const got = sink.take();
+    if (got.length !== 1 || got[0] !== archiveBytes) throw new Error(`${what}: the mongorestore sink got ${JSON.stringify(got)} bytes, expected [${archiveBytes}]`);
+  };
   const t: Record<string, Measured[]> = {};
   const add = (k: string, m: Measured): void => void (t[k] ??= []).push(m);
   for (let i = 0; i < reps; i++) {
     // interleaved, so that each sees the same machine load
     add('d', await measure(node, ['-e', BASELINE, 'restore-d', target.kind, conn, plainKey, cfg], env));
     add('a', await measure(node, ['-e', BASELINE, 'restore-a', target.kind, conn, plainKey, cfg], env));
+    fed('baseline (a)');
     add('b', await measure(node, ['-e', BASELINE, 'restore-b', target.kind, conn, plainKey, cfg, path.join(work, 'restore.archive')], env));
+    fed('baseline (b)');
     add('p', await measure(node, [TASK], task({ command: 'restore', ageIdentity: identity, workDirectory: work, backupId: 'latest' })));
+    fed('restore');
   }
   fs.rmSync(work, { recursive: true, force: true });
   const sec = (k: string): number => median(t[k].map((m) => m.seconds));
@@ -126,13 +153,13 @@ function figures(row: (string | number)[]): Figure[] {
 
 export const benches: Bench[] = [
   {
-    name: 'mongo restore (task bundle, age + signature verified before mongorestore) vs (d) plain download, (a) download piped into mongorestore, (b) download to file then mongorestore (median; peak RSS per process)',
+    name: 'mongo restore (task bundle, age + signature verified before mongorestore; mongorestore = sh sink) vs (d) plain download, (a) download piped into mongorestore, (b) download to file then mongorestore (median; peak RSS per process)',
     columns: COLUMNS,
     figures,
     async run() {
       if (!fs.existsSync(TASK)) throw new Error(`${TASK} missing: run npm run build`);
-      const sizes: [number, number][] = [[256, Number(process.env.STACKHUB_BENCH_RESTORE_REPS ?? 3)]];
-      if (process.env.STACKHUB_BENCH_MONGO_2G === '1') sizes.push([2048, 1]);
+      const reps = Number(process.env.STACKHUB_BENCH_RESTORE_REPS ?? 3);
+      const sizes: [number, number][] = benchSizes().map((mb) => [mb, reps]);
       const rows: (string | number)[][] = [];
       const az = await startAzurite();
       try {
@@ -153,7 +180,7 @@ export const benches: Bench[] = [
       } finally {
         await s3.stop();
       }
-      if (process.env.STACKHUB_BENCH_MONGO_2G !== '1') rows.push(['both', '2048 MB', 'skipped', 'set STACKHUB_BENCH_MONGO_2G=1', '', '', '', '', '', '', '', '', '', '']);
+      if (!sizes.some(([mb]) => mb === 2048)) rows.push(['both', '2048 MB', 'skipped', '--size=2048 or STACKHUB_BENCH_MB=2048', '', '', '', '', '', '', '', '', '', '']);
       return rows;
     },
   },

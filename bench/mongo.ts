@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import type { Bench } from '../scripts/bench';
 import { median } from '../scripts/bench';
 import { startAzurite, type AzuriteServer } from '../tests/helpers/storage-servers';
-import { MB, TASK, fakeMongo, measure } from './mongo-common';
+import { MB, TASK, fakeMongo, measure, type Measured } from './mongo-common';
 
 
 

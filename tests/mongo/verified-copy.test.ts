@@ -56,7 +56,8 @@ describe('verified copy (restore download: authenticate once, replay with the ke
   after(() => fs.rmSync(work, { recursive: true, force: true }));
 
   describe('AgeVerifier + openVerifiedPayload', () => {
-    for (const size of [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 3 * CHUNK + 12345]) {
+    // the replay reads 64 sealed chunks per block: sizes that end at, just past and well past a block boundary too
+    for (const size of [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 3 * CHUNK + 12345, 64 * CHUNK, 64 * CHUNK + 1, 129 * CHUNK + 777]) {
       it(`${size} bytes: accepted in any slicing, and the replay equals age-encryption's decryption`, async () => {
         const plain = Buffer.from(Array.from({ length: size }, (_, i) => (i * 31 + 7) % 256));
         const file = await encrypt(plain, recipient);
