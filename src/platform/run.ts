@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InputError, StackHubError, oneLine } from '../shared/errors';
+import { InputError, PreconditionError, StackHubError, oneLine } from '../shared/errors';
 import { exec, killAllChildren } from '../shared/exec';
 import type { Masker } from '../shared/mask';
 import { netFromPlatform, type Net } from '../shared/net';
@@ -16,8 +16,14 @@ import type { Platform } from './types';
 
 /** Creates a private temp dir (0700) under `root`. */
 export function makePrivateTempDir(root: string): string {
-  fs.mkdirSync(root, { recursive: true });
-  const dir = fs.mkdtempSync(path.join(root, 'stackhub-ha-'));
+  let dir: string;
+  try {
+    fs.mkdirSync(root, { recursive: true });
+    dir = fs.mkdtempSync(path.join(root, 'stackhub-ha-'));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new PreconditionError(`cannot create the run's private temp dir under ${root} (the agent's temp dir, TMPDIR on the CLI): ${err.code ?? err.message}`);
+  }
   fs.chmodSync(dir, 0o700);
   return dir;
 }

@@ -28,7 +28,7 @@ const CAPABILITY_DIRS = ['tool-setup', 'mongo', 'aks-engine', 'traffic', 'helm-r
 const ENTRY_DIRS = ['cli', 'web'];
 
 /** The shared modules the frame (src/platform) uses: the run's exec, masker, network, secret resolution, errors. */
-const PLATFORM_USES_SHARED = ['src/shared/errors.ts', 'src/shared/exec.ts', 'src/shared/mask.ts', 'src/shared/net.ts', 'src/shared/secrets/index.ts', 'src/shared/secrets/reference.ts'];
+const PLATFORM_USES_SHARED = ['src/shared/errors.ts', 'src/shared/exec.ts', 'src/shared/http.ts' /* secure-file download through the run's network */, 'src/shared/mask.ts', 'src/shared/net.ts', 'src/shared/secrets/index.ts', 'src/shared/secrets/reference.ts'];
 
 /** An allowed import of another capability's module. */
 interface Edge {
