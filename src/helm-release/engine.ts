@@ -34,7 +34,7 @@ import {
   type DiffStats,
 } from './manifest';
 import { probeUrl } from './probe';
-import { putSite, withStep, writeRecordAsync, type Check, type ReleaseRecord, type SiteRecord, type StepName } from './record';
+import { putSite, withStep, writeRecord, type Check, type ReleaseRecord, type SiteRecord, type StepName } from './record';
 import { assertNotBlocked, describeState, isReleaseNotFound, parseHistory, stateFromHistory, type SiteState } from './state';
 import { sameValues, valuesHash, type Values } from './values';
 
@@ -134,7 +134,7 @@ export class ReleaseEngine {
         while (this.dirty) {
           await new Promise<void>((resolve) => setImmediate(resolve));
           this.dirty = false;
-          await writeRecordAsync(this.record, this.inputs.recordPath);
+          await writeRecord(this.record, this.inputs.recordPath);
         }
       } finally {
         this.flushing = undefined;

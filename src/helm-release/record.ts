@@ -262,19 +262,12 @@ export function putSite(r: ReleaseRecord, entry: Omit<SiteRecord, 'seq' | 'updat
   return e;
 }
 
-/** Writes the record (0644: it holds no secrets) via a temp file + rename. */
-export function writeRecord(r: ReleaseRecord, file: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(r, null, 2) + '\n', { mode: 0o644 });
-  fs.renameSync(tmp, file);
-}
-
 /**
- * {@link writeRecord} without blocking the event loop: the orchestrated run writes the record while other sites'
- * helm calls finish, and a synchronous write (plus rename) of a many-site record held all of them up.
+ * Writes the record (0644: it holds no secrets) via a temp file + rename, without blocking the event loop: the
+ * orchestrated run writes it while other sites' helm calls finish, and a synchronous write (plus rename) of a
+ * many-site record held all of them up.
  */
-export async function writeRecordAsync(r: ReleaseRecord, file: string): Promise<void> {
+export async function writeRecord(r: ReleaseRecord, file: string): Promise<void> {
   const text = JSON.stringify(r, null, 2) + '\n';
   await fs.promises.mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;

@@ -94,13 +94,13 @@ describe('helm-release record', () => {
     assert.throws(() => mergeRecords([a, record({ chart: { ...base.chart, digest: `sha256:${'b'.repeat(64)}` } })], 'recordFiles'), /different releases/);
   });
 
-  it('reads files and directories (downloaded artifacts), written atomically', () => {
+  it('reads files and directories (downloaded artifacts), written atomically', async () => {
     const r = record();
     putSite(r, { site: 'a', status: 'unchanged', changed: false });
-    writeRecord(r, path.join(dir, 'art-a', 'ratings-a.json'));
+    await writeRecord(r, path.join(dir, 'art-a', 'ratings-a.json'));
     const r2 = record();
     putSite(r2, { site: 'b', status: 'unchanged', changed: false });
-    writeRecord(r2, path.join(dir, 'art-b', 'nested', 'ratings-b.json'));
+    await writeRecord(r2, path.join(dir, 'art-b', 'nested', 'ratings-b.json'));
     const merged = mergeRecords(readRecords([dir], 'recordFiles'), 'recordFiles')!;
     assert.deepEqual(Object.keys(merged.sites).sort(), ['a', 'b']);
     assert.equal(overallResult(merged), 'unchanged');

@@ -123,26 +123,18 @@ export function parseEncryption(
       out.signingKey = loadPrivateKey(sk, 'signingKey');
     }
   }
-  const id = safeSecret(read, 'ageIdentity');
+  const id = ifDefined(() => read.secret('ageIdentity'));
   if (id) out.identities = parseIdentities(id, 'ageIdentity', mask);
   else if (need.identity) throw new InputError('ageIdentity', 'is required to read encrypted data');
-  const vk = safeString(read, 'verifyKey');
+  const vk = ifDefined(() => read.string('verifyKey'));
   if (vk) out.verifyKey = loadPublicKey(vk, 'verifyKey');
   return out;
 }
 
-/** Reads a secret input that a capability may not define (then undefined). */
-function safeSecret(read: InputReader<EncryptionInputName>, name: EncryptionInputName): string | undefined {
+/** Reads an input that a capability may not define (then undefined); an InputError of a defined one still throws. */
+function ifDefined(read: () => string | undefined): string | undefined {
   try {
-    return read.secret(name);
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    return undefined;
-  }
-}
-function safeString(read: InputReader<EncryptionInputName>, name: EncryptionInputName): string | undefined {
-  try {
-    return read.string(name);
+    return read();
   } catch (e) {
     if (e instanceof InputError) throw e;
     return undefined;
