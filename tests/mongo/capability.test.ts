@@ -321,7 +321,7 @@ describe('mongo-backup capability (in-process, doubles on PATH)', function () {
           s.databases = sampleData();
         });
         await az.restart();
-        const st = await openStorage({ kind: 'azure-blob', accountUrl: az.blobEndpoint, container: 'backups', auth: { type: 'connection-string', connectionString: az.connectionString }, prefix: 'backups/ratings', maxTries: 1 });
+        const st = await openStorage({ kind: 'azure-blob', accountUrl: az.blobEndpoint, container: 'backups', auth: { type: 'account-key', accountName: az.account, accountKey: az.key }, prefix: 'backups/ratings', maxTries: 1 });
         const manifests = (await st.list('seattle/')).filter((o) => o.key.endsWith(MANIFEST));
         assert.equal(manifests.length, 1, 'only the first backup has a manifest');
         assert.ok(manifests[0].key.includes(first.outputs.backupId));
