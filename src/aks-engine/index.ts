@@ -79,6 +79,8 @@ class Run {
   /** What the resolved binary supports, asked once per run: creatable versions and accepted distros (newest first). */
   binarySupport?: { versions: string[]; distros: string[] };
   private arm?: ArmClient;
+  /** The same-Hub guard of the state store ran (once per run: deploy runs it before anything else). */
+  private storeGuarded = false;
 
   constructor(
     readonly inputs: AksEngineInputs,
@@ -213,9 +215,16 @@ class Run {
     return { name, hub: this.endpoints ? { domain: this.endpoints.domain } : undefined } as Site;
   }
 
+  /** Refuses a state store on this Hub (InputError naming its input), or logs why allowSameHub let it through; once. */
+  guardStore(): void {
+    if (this.storeGuarded) return;
+    guardSameHub(this.inputs.storage!, this.site(), this.ctx.log);
+    this.storeGuarded = true;
+  }
+
   async store(): Promise<{ storage: Storage; key: string }> {
     const i = this.inputs;
-    guardSameHub(i.storage!, this.site(), this.ctx.log);
+    this.guardStore();
     const storage = await openStorage(i.storage!, { mask: (s) => this.ctx.mask(s), net: this.net });
     const name = this.clusterName();
     return { storage, key: clusterKey(this.site().name, i.resourceGroup ?? name, name) };
@@ -509,7 +518,7 @@ async function doDeploy(run: Run): Promise<AksEngineOutputs> {
   const { ctx, inputs } = run;
   const e = await run.hub();
   // refuse a store on this Hub before anything else
-  guardSameHub(inputs.storage!, run.site(), ctx.log);
+  run.guardStore();
   const { model } = await validateDefinition(run);
   if (!model.properties.servicePrincipalProfile?.secret) {
     throw new InputError('clientSecret', 'is required for deploy: the cluster\'s cloud provider signs in with the service principal secret (kept in the 0600 apimodel, off the command line with certificate auth)');

@@ -108,8 +108,8 @@ function parseChartYaml(text: string, where: string): ChartYaml {
 
 function digestOf(files: Map<string, Buffer>): string {
   const h = crypto.createHash('sha256');
-  for (const name of [...files.keys()].sort()) {
-    h.update(`${name}\0${crypto.createHash('sha256').update(files.get(name)!).digest('hex')}\n`);
+  for (const [name, content] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    h.update(`${name}\0${crypto.createHash('sha256').update(content).digest('hex')}\n`);
   }
   return `sha256:${h.digest('hex')}`;
 }

@@ -6,7 +6,6 @@
 import type { RunContext } from '../platform/capability';
 import { oneLine, PreconditionError, StackHubError, ToolError } from '../shared/errors';
 import { netOf } from '../shared/net';
-import type { Site } from '../shared/sites';
 import type { TrafficController, TrafficState } from '../traffic/api';
 import {
   getManifestArgs,
@@ -23,7 +22,7 @@ import {
 } from './args';
 import type { LocatedChart } from './chart';
 import type { HelmRunner } from './helm';
-import type { HelmReleaseInputs, SiteCluster } from './inputs';
+import type { HelmReleaseInputs, ReleaseSite } from './inputs';
 import {
   diffManifests,
   existingLoadBalancers,
@@ -36,18 +35,11 @@ import {
 import { probeUrl } from './probe';
 import { putSite, withStep, writeRecord, type Check, type ReleaseRecord, type SiteRecord, type StepName } from './record';
 import { assertNotBlocked, describeState, isReleaseNotFound, parseHistory, stateFromHistory, type SiteState } from './state';
-import { sameValues, valuesHash, type Values } from './values';
+import { sameValues } from './values';
 
-/** Everything the steps need about one site. */
-export interface SiteContext {
-  site: Site;
-  name: string;
-  cluster: SiteCluster;
+/** Everything the steps need about one site: the parsed site and its kubeconfig file. */
+export interface SiteContext extends ReleaseSite {
   target: KubeTarget;
-  timeoutSeconds: number;
-  valueArgs: { valuesFiles: string[]; sets: { kind: 'set' | 'set-string'; expr: string }[] };
-  desired: Values;
-  valuesHash: string;
 }
 
 /** A preflight's outcome for one site. */
@@ -93,21 +85,8 @@ export class ReleaseEngine {
   ) {}
 
   /** The context of a site (kubeconfig written 0600 on first use). */
-  siteContext(name: string): SiteContext {
-    const site = this.inputs.sites.sites.find((s) => s.name === name)!;
-    const cluster = this.inputs.clusters.get(name)!;
-    const v = this.inputs.values.get(name)!;
-    const desired = this.inputs.desired.get(name)!;
-    return {
-      site,
-      name,
-      cluster,
-      target: this.helm.target(name, cluster),
-      timeoutSeconds: this.inputs.timeouts.get(name)!,
-      valueArgs: { valuesFiles: v.files, sets: v.sets },
-      desired,
-      valuesHash: valuesHash(desired),
-    };
+  siteContext(site: ReleaseSite): SiteContext {
+    return { ...site, target: this.helm.target(site.name, site.cluster) };
   }
 
   /** The site's record entry (a fresh one when the record has none). */
@@ -350,7 +329,7 @@ export class ReleaseEngine {
         out.push({ name: 'helm test', ok: false, detail: failMessage(e), durationMs: Date.now() - t });
       }
     }
-    const url = sc.site.traffic?.probeUrl;
+    const url = sc.probeUrl;
     if (this.inputs.probe.enabled && url && out.every((c) => c.ok)) {
       out.push(await probeUrl(url, this.inputs.probe, netOf(this.ctx).proxyFor, this.deps.sleep));
     }
@@ -563,8 +542,8 @@ export class ReleaseEngine {
         if (!now.installed || now.status !== 'deployed') problems.push(`status ${now.installed ? now.status : 'not installed'}`);
         else if (now.chart !== before.chart) problems.push(`runs ${now.chart}, expected ${before.chart}`);
       } else if (now.installed) problems.push(`still installed (${now.status})`);
-      if (problems.length === 0 && before.installed && this.inputs.probe.enabled && sc.site.traffic?.probeUrl) {
-        const pc = await probeUrl(sc.site.traffic.probeUrl, this.inputs.probe, netOf(this.ctx).proxyFor, this.deps.sleep);
+      if (problems.length === 0 && before.installed && this.inputs.probe.enabled && sc.probeUrl) {
+        const pc = await probeUrl(sc.probeUrl, this.inputs.probe, netOf(this.ctx).proxyFor, this.deps.sleep);
         if (!pc.ok) problems.push(`probe: ${pc.detail}`);
       }
       if (problems.length) throw new StackHubError(`rollback not verified: ${problems.join(', ')}`);

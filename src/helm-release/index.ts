@@ -169,14 +169,14 @@ async function runRelease(inputs: HelmReleaseInputs, ctx: RunContext, deps: Helm
 
   const traffic = inputs.traffic?.create(ctx);
   const engine = new ReleaseEngine(inputs, ctx, helm, chart, record, traffic, deps);
-  const sites = inputs.targets.map((s) => s.name);
-  const contexts = new Map<string, SiteContext>(sites.map((n) => [n, engine.siteContext(n)]));
+  const contexts = inputs.targets.map((s) => engine.siteContext(s));
+  const sites = contexts.map((sc) => sc.name);
 
   // values hashes must match the preflight's for per-site stages
-  const checkRecordFor = (name: string): void => {
-    const e = record.sites[name];
-    if (e?.valuesHash && e.valuesHash !== contexts.get(name)!.valuesHash) {
-      throw new InputError(inputs.recordInput, `the values of site ${name} differ from those its preflight checked (values hash): run the preflight again`);
+  const checkRecordFor = (sc: SiteContext): void => {
+    const e = record.sites[sc.name];
+    if (e?.valuesHash && e.valuesHash !== sc.valuesHash) {
+      throw new InputError(inputs.recordInput, `the values of site ${sc.name} differ from those its preflight checked (values hash): run the preflight again`);
     }
   };
 
@@ -210,30 +210,31 @@ async function runRelease(inputs: HelmReleaseInputs, ctx: RunContext, deps: Helm
   };
 
   // preflight of the targeted sites (all of them for run), before any site is touched
-  const runPreflight = async (): Promise<Map<string, PreflightResult>> => {
-    const results = new Map<string, PreflightResult>();
+  // (results in the order of the sites)
+  const runPreflight = async (): Promise<{ sc: SiteContext; r: PreflightResult }[]> => {
+    const results: { sc: SiteContext; r: PreflightResult }[] = [];
     let done = 0;
     // read-only: up to 4 sites at once, or maxParallel with the parallel strategy
     const width = inputs.strategy === 'parallel' ? Math.max(4, inputs.maxParallel) : 4;
-    await pool(sites, Math.min(width, sites.length), async (n) => {
-      const r = await log.group(`preflight ${n}`, () => engine.preflight(contexts.get(n)!));
-      results.set(n, r);
-      await engine.savePreflight(contexts.get(n)!, r);
-      log.progress((++done * 100) / sites.length / (inputs.command === 'run' && !inputs.dryRun ? 3 : 1), `preflight ${n}: ${r.ok ? 'passed' : 'FAILED'}`);
+    await pool(contexts, Math.min(width, contexts.length), async (sc) => {
+      const r = await log.group(`preflight ${sc.name}`, () => engine.preflight(sc));
+      results.push({ sc, r });
+      await engine.savePreflight(sc, r);
+      log.progress((++done * 100) / contexts.length / (inputs.command === 'run' && !inputs.dryRun ? 3 : 1), `preflight ${sc.name}: ${r.ok ? 'passed' : 'FAILED'}`);
     });
-    return results;
+    return results.sort((a, b) => contexts.indexOf(a.sc) - contexts.indexOf(b.sc));
   };
-  const preflightFailure = (results: Map<string, PreflightResult>): string | undefined => {
-    const bad = sites.filter((n) => !results.get(n)!.ok);
+  const preflightFailure = (results: { sc: SiteContext; r: PreflightResult }[]): string | undefined => {
+    const bad = results.filter((x) => !x.r.ok);
     if (!bad.length) return undefined;
-    return `preflight failed on ${bad.join(', ')} (no site was touched): ${bad
-      .map((n) => `${n}: ${results.get(n)!.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join('; ')}`)
+    return `preflight failed on ${bad.map((x) => x.sc.name).join(', ')} (no site was touched): ${bad
+      .map(({ sc, r }) => `${sc.name}: ${r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join('; ')}`)
       .join(' | ')}`;
   };
 
   switch (inputs.command) {
     case 'preflight': {
-      for (const n of sites) checkRecordFor(n);
+      for (const sc of contexts) checkRecordFor(sc);
       const results = await runPreflight();
       const bad = preflightFailure(results);
       return finish(undefined, bad);
@@ -244,19 +245,20 @@ async function runRelease(inputs: HelmReleaseInputs, ctx: RunContext, deps: Helm
       const bad = preflightFailure(results);
       if (bad) return finish('preflight-failed', bad);
       if (inputs.dryRun) return finish('dry-run', undefined, ['**Dry run**: stopped after the preflight; nothing was changed.']);
-      return orchestrate(inputs, ctx, engine, contexts, sites, finish);
+      return orchestrate(inputs, ctx, engine, contexts, finish);
     }
 
     case 'upgrade': {
-      const name = sites[0];
-      checkRecordFor(name);
+      const [sc] = contexts;
+      const name = sc.name;
+      checkRecordFor(sc);
       assertReadyToUpgrade(record, name, inputs);
       await engine.captureTrafficBefore();
-      const e = await engine.upgrade(contexts.get(name)!);
+      const e = await engine.upgrade(sc);
       if (e.status === 'failed') {
         const extra: string[] = [];
         if (inputs.onFailure === 'rollback-all') {
-          const rb = await engine.rollback(contexts.get(name)!);
+          const rb = await engine.rollback(sc);
           extra.push(await engine.restoreTraffic([name], false));
           if (rb.status === 'rollback-failed') return finish(undefined, `site ${name} failed (${e.error}) and its ROLLBACK FAILED: an operator must restore it (${rb.rollback?.detail})`, extra);
         }
@@ -272,16 +274,17 @@ async function runRelease(inputs: HelmReleaseInputs, ctx: RunContext, deps: Helm
     }
 
     case 'verify': {
-      const name = sites[0];
+      const [sc] = contexts;
+      const name = sc.name;
       const e = record.sites[name];
       if (!e || (e.status !== 'succeeded' && e.status !== 'unchanged')) {
         throw new PreconditionError(`site ${name} is ${e?.status ?? 'not in the record'}: only an upgraded site can be verified`);
       }
-      const v = await engine.verify(contexts.get(name)!);
+      const v = await engine.verify(sc);
       if (v.status === 'failed') {
         const extra: string[] = [];
         if (inputs.onFailure === 'rollback-all' && v.changed) {
-          const rb = await engine.rollback(contexts.get(name)!);
+          const rb = await engine.rollback(sc);
           extra.push(await engine.restoreTraffic([name], false));
           if (rb.status === 'rollback-failed') return finish(undefined, `site ${name} failed its verification and its ROLLBACK FAILED: an operator must restore it`, extra);
         }
@@ -291,8 +294,9 @@ async function runRelease(inputs: HelmReleaseInputs, ctx: RunContext, deps: Helm
     }
 
     case 'rollback': {
-      const name = sites[0];
-      const rb = await engine.rollback(contexts.get(name)!);
+      const [sc] = contexts;
+      const name = sc.name;
+      const rb = await engine.rollback(sc);
       const extra = rb.rollback?.action === 'none' && !rb.changed ? [] : [await engine.restoreTraffic([name], false)];
       if (rb.status === 'rollback-failed') return finish(undefined, `ROLLBACK of site ${name} FAILED: an operator must restore it (${rb.rollback?.detail})`, extra);
       log.info(`${name}: ${rb.rollback?.detail ?? 'not changed by this release: nothing to roll back'}`);
@@ -327,22 +331,22 @@ async function orchestrate(
   inputs: HelmReleaseInputs,
   ctx: RunContext,
   engine: ReleaseEngine,
-  contexts: Map<string, SiteContext>,
-  sites: string[],
+  contexts: SiteContext[],
   finish: Finish,
 ): Promise<HelmReleaseOutputs> {
   const { log } = ctx;
+  const sites = contexts.map((sc) => sc.name);
   await engine.captureTrafficBefore();
   const failures: string[] = [];
   let done = 0;
   const limit = inputs.strategy === 'parallel' ? inputs.maxParallel : 1;
-  await pool(sites, limit, async (n, stop) => {
-    log.progress(33 + (done * 33) / sites.length, `upgrading ${n}`);
-    const e = await engine.upgrade(contexts.get(n)!);
+  await pool(contexts, limit, async (sc, stop) => {
+    log.progress(33 + (done * 33) / sites.length, `upgrading ${sc.name}`);
+    const e = await engine.upgrade(sc);
     done++;
-    log.info(`${n}: ${e.status}${e.error ? ` (${e.error})` : ''}`);
+    log.info(`${sc.name}: ${e.status}${e.error ? ` (${e.error})` : ''}`);
     if (e.status === 'failed') {
-      failures.push(n);
+      failures.push(sc.name);
       if (inputs.onFailure !== 'continue') stop();
     }
   });
@@ -353,13 +357,14 @@ async function orchestrate(
 
   const extra: string[] = [];
   if (failures.length && inputs.onFailure === 'rollback-all') {
-    const changed = sites.filter((n) => engine.record.sites[n]?.changed);
+    const changedSites = contexts.filter((sc) => engine.record.sites[sc.name]?.changed);
+    const changed = changedSites.map((sc) => sc.name);
     log.info(`rolling back ${changed.join(', ') || 'nothing'} (onFailure rollback-all)`);
-    const order = inputs.strategy === 'sequential' ? [...changed].reverse() : changed;
+    const order = inputs.strategy === 'sequential' ? [...changedSites].reverse() : changedSites;
     let rolled = 0;
-    await pool(order, limit, async (n) => {
-      log.progress(66 + (rolled++ * 34) / Math.max(1, order.length), `rolling back ${n}`);
-      await engine.rollback(contexts.get(n)!);
+    await pool(order, limit, async (sc) => {
+      log.progress(66 + (rolled++ * 34) / Math.max(1, order.length), `rolling back ${sc.name}`);
+      await engine.rollback(sc);
     });
     extra.push(await engine.restoreTraffic(sites, true));
     const rbFailed = sites.filter((n) => engine.record.sites[n]?.status === 'rollback-failed');

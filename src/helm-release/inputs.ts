@@ -19,7 +19,7 @@ import { findSite, loadSitesFile, readSecretRef, type Site, type SitesFile } fro
 import { parseChartSource, type ChartSource } from './chart';
 import { mergeRecords, parseRecordText, readRecords, type ReleaseRecord } from './record';
 import { parseTrafficCoupling, trafficInputs, type TrafficCoupling } from './traffic';
-import { computeValues, escapeSetValue, readValuesFile, type SetArg, type Values } from './values';
+import { computeValues, escapeSetValue, readValuesFile, valuesHash, type SetArg, type Values } from './values';
 import { defineInputs } from '../shared/inputs';
 
 /** The operations. `run` is the orchestrated topology; the others act on one site (per-site topology). */
@@ -285,26 +285,37 @@ export interface SiteCluster {
   apiVersions: string[];
 }
 
+/** One site the release acts on, ready for the run: everything the steps need about it, joined when parsed. */
+export interface ReleaseSite {
+  name: string;
+  site: Site;
+  /** Its cluster access. */
+  cluster: SiteCluster;
+  /** Its values files and set expressions (shared first, then the site's own). */
+  valueArgs: { valuesFiles: string[]; sets: SetArg[] };
+  /** Its desired user values (as helm will store them). */
+  desired: Values;
+  /** {@link valuesHash} of `desired` (what a per-site stage compares with its preflight's). */
+  valuesHash: string;
+  /** helm's `--timeout` for the site (its `timeoutSeconds`, else the input's). */
+  timeoutSeconds: number;
+  /** The site's traffic endpoint that the gates probe (`traffic.probeUrl` in the sites file), if any. */
+  probeUrl?: string;
+}
+
 /** Parsed inputs. */
 export interface HelmReleaseInputs {
   command: Command;
   sites: SitesFile;
-  /** The sites this run acts on, in file order. */
-  targets: Site[];
-  /** Cluster access of every targeted site. */
-  clusters: Map<string, SiteCluster>;
+  /** The sites this run acts on, in file order, each ready for the run. */
+  targets: ReleaseSite[];
   release: string;
   chart: ChartSource;
   registry?: { username?: string; password?: string; caFile?: string };
-  /** values files and set expressions per site (shared first) */
-  values: Map<string, { files: string[]; sets: SetArg[] }>;
-  /** desired user values of every targeted site (as helm will store them) */
-  desired: Map<string, Values>;
   createNamespace: boolean;
   strategy: 'sequential' | 'parallel';
   maxParallel: number;
   onFailure: 'rollback-all' | 'stop' | 'continue';
-  timeouts: Map<string, number>;
   wait: boolean;
   atomic: boolean;
   forceReplace: boolean;
@@ -377,7 +388,7 @@ export function parseHelmReleaseInputs(
     throw new InputError('site', `is required for ${command}: name the site this job acts on (${sites.sites.map((s) => s.name).join(', ')})`);
   }
   if (command === 'run' && siteName) throw new InputError('site', 'is for the per-site commands; run acts on every site of the sites file');
-  const targets = siteName ? [findSite(sites, siteName, 'site')] : sites.sites;
+  const targetSites = siteName ? [findSite(sites, siteName, 'site')] : sites.sites;
 
   const release = read.requiredString('release');
   if (!RELEASE_RE.test(release) || release.length > 53) {
@@ -406,29 +417,22 @@ export function parseHelmReleaseInputs(
   const defaultNs = read.string('namespace');
   if (defaultNs !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(defaultNs)) throw new InputError('namespace', `expected a Kubernetes namespace name, got '${defaultNs}'`);
 
-  const values = new Map<string, { files: string[]; sets: SetArg[] }>();
-  const timeouts = new Map<string, number>();
   const defaultTimeout = read.number('timeoutSeconds', { min: 1, integer: true })!;
-  for (const s of sites.sites) {
+  // the values of every targeted site, computed now: a bad file or --set fails before anything is touched
+  const siteValues = targetSites.map((s) => {
     const siteSets: SetArg[] = Object.entries(s.set ?? {}).map(([k, v]) =>
       typeof v === 'string' ? { kind: 'set-string', expr: `${k}=${escapeSetValue(v)}` } : { kind: 'set', expr: `${k}=${String(v)}` },
     );
-    values.set(s.name, { files: [...sharedFiles, ...(s.values ?? [])], sets: [...sharedSets, ...siteSets] });
-    timeouts.set(s.name, s.timeoutSeconds ?? defaultTimeout);
-  }
-  // the desired values of every targeted site, computed now: a bad file or --set fails before anything is touched
-  const desired = new Map<string, Values>();
-  for (const s of targets) {
-    const v = values.get(s.name)!;
+    const v = { files: [...sharedFiles, ...(s.values ?? [])], sets: [...sharedSets, ...siteSets] };
     for (const f of s.values ?? []) readValuesFile(f, 'sitesFile');
-    desired.set(s.name, computeValues(v, 'sitesFile'));
-  }
+    const desired = computeValues(v, 'sitesFile');
+    return { valueArgs: { valuesFiles: v.files, sets: v.sets }, desired, valuesHash: valuesHash(desired), timeoutSeconds: s.timeoutSeconds ?? defaultTimeout };
+  });
 
   // cluster access of every targeted site
   const connection = platform.kubernetesConnection('kubernetesConnection');
-  if (connection && targets.length !== 1) throw new InputError('kubernetesConnection', 'is for per-site jobs: set site as well');
-  const clusters = new Map<string, SiteCluster>();
-  for (const s of targets) {
+  if (connection && targetSites.length !== 1) throw new InputError('kubernetesConnection', 'is for per-site jobs: set site as well');
+  const targets = targetSites.map((s, i): ReleaseSite => {
     const namespace = s.cluster?.namespace ?? defaultNs;
     if (!namespace) throw new InputError('namespace', `site ${s.name} has no cluster.namespace in the sites file: set it there or set namespace`);
     let kubeconfig: string;
@@ -446,8 +450,9 @@ export function parseHelmReleaseInputs(
       for (const secret of kubeconfigSecrets(kubeconfig)) platform.mask(secret);
     }
     checkKubeconfig(kubeconfig, context, input, `the kubeconfig of site ${s.name}`);
-    clusters.set(s.name, { kubeconfig, context, namespace, kubeVersion: s.cluster?.kubeVersion, apiVersions: s.cluster?.apiVersions ?? [] });
-  }
+    const cluster: SiteCluster = { kubeconfig, context, namespace, kubeVersion: s.cluster?.kubeVersion, apiVersions: s.cluster?.apiVersions ?? [] };
+    return { name: s.name, site: s, cluster, ...siteValues[i], probeUrl: s.traffic?.probeUrl };
+  });
 
   const strategy = read.choice<'sequential' | 'parallel'>('strategy') ?? 'sequential';
   const maxParallel = read.number('maxParallel', { min: 1, integer: true }) ?? 2;
@@ -519,17 +524,13 @@ export function parseHelmReleaseInputs(
     command,
     sites,
     targets,
-    clusters,
     release,
     chart,
     registry: username || caFile ? { username, password, caFile } : undefined,
-    values,
-    desired,
     createNamespace: read.boolean('createNamespace'),
     strategy,
     maxParallel,
     onFailure,
-    timeouts,
     wait: read.boolean('wait'),
     atomic: read.boolean('atomic'),
     forceReplace: read.boolean('forceReplace'),

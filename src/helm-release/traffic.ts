@@ -50,12 +50,12 @@ export function parseTrafficCoupling(
   const config = parseTrafficConfig(read, platform);
   if (!config) return undefined;
   adjust?.(config);
-  trafficSites(config, sites, 'sitesFile');
+  const resolved = trafficSites(config, sites, 'sitesFile');
   // the release's own summary lists the traffic steps; the controller adds none per operation
   config.summary = false;
   return {
     provider: config.provider,
     drainWaitMs,
-    create: (ctx) => createTrafficController(config, sites, ctx, { sitesInput: 'sitesFile' }),
+    create: (ctx) => createTrafficController(config, sites, ctx, { sitesInput: 'sitesFile', resolved }),
   };
 }

@@ -8,7 +8,7 @@ import { siteKubeSource } from '../shared/secrets';
 import { hubSecretSource } from '../shared/secrets/hub-sources';
 import type { Capability } from '../platform/capability';
 import { netOf } from '../shared/net';
-import { guardSameHub, openStorage } from '../shared/storage';
+import { openStorage } from '../shared/storage';
 import { mongoInputs, mongoOutputs, parseMongoInputs, type MongoInputs, type MongoInputName } from './inputs';
 import { backup, drill, listBackups, prune, restore } from './ops';
 import { attachBackupList } from './backup-list';
@@ -58,8 +58,9 @@ export const mongoBackup: Capability<MongoInputs, MongoOutputs, MongoInputName> 
     const { platform, log, summary } = ctx;
     if (inputs.command === 'primary-status') return primaryOutputs(await primaryStatus(inputs, ctx));
     if (inputs.command === 'primary-move') return primaryOutputs(await primaryMove(inputs, ctx));
-    const storage = inputs.storage!;
-    guardSameHub(storage, inputs.siteDef ?? { name: inputs.site }, log);
+    // guarded when parsed (a refusal ends the run before it starts); an allowed same-Hub target is logged here
+    const { storage } = inputs;
+    if (inputs.sameHubWarning) log.warning(inputs.sameHubWarning);
     if (!inputs.siteDef && storage.target.kind !== 'filesystem') {
       log.warning('no sitesFile: the same-Hub guard cannot check the storage host against the site\'s Hub domain and IP ranges');
     }

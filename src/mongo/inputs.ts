@@ -14,6 +14,7 @@ import {
   storageInputs,
   type ParsedEncryption,
   type ParsedStorage,
+  type WriteEncryption,
 } from '../shared/storage';
 import {
   parseExtraArgs,
@@ -317,9 +318,41 @@ export type MongoEndpoint =
       inputs: { namespace: string; pod: string };
     };
 
-/** Parsed inputs. */
-export interface MongoInputs {
-  command: MongoCommand;
+/** The commands that touch the storage (every one but the primary commands). */
+export type MongoStorageCommand = Exclude<MongoCommand, 'primary-status' | 'primary-move'>;
+
+/** Parsed inputs: one shape per kind of command, so a command's run finds what it needs without assertions. */
+export type MongoInputs = MongoPrimaryInputs<'primary-status'> | MongoPrimaryInputs<'primary-move'> | MongoBackupInputs | MongoStoredInputs;
+
+/** A primary command: it touches no storage. */
+export interface MongoPrimaryInputs<C extends 'primary-status' | 'primary-move' = 'primary-status' | 'primary-move'> extends MongoCommonInputs {
+  command: C;
+  storage?: undefined;
+  enc?: undefined;
+}
+
+/** The storage commands (backup, restore, drill, list, prune): a ready storage target, already guarded. */
+export interface MongoStorageInputs extends MongoCommonInputs {
+  command: MongoStorageCommand;
+  storage: ParsedStorage;
+  enc: ParsedEncryption;
+  /** Set when allowSameHub let a target on the site's Hub through: `run` logs it. */
+  sameHubWarning?: string;
+}
+
+/** backup: the encryption to write with is known. */
+export interface MongoBackupInputs extends MongoStorageInputs {
+  command: 'backup';
+  enc: ParsedEncryption & { write: WriteEncryption };
+}
+
+/** restore, drill, list, prune. */
+export interface MongoStoredInputs extends MongoStorageInputs {
+  command: Exclude<MongoStorageCommand, 'backup'>;
+}
+
+/** What every command's inputs hold. */
+export interface MongoCommonInputs {
   site: string;
   siteDef?: Site;
   /** Every site of the sites file (member → site mapping of the primary commands); [] without one. */
@@ -343,9 +376,6 @@ export interface MongoInputs {
   workDirectory?: string;
   drillTarget: 'scratch' | 'same-instance';
   retention: { keepLast?: number; keepDays?: number; orphanGraceHours: number; dryRun: boolean };
-  /** Undefined for the primary commands (they touch no storage). */
-  storage?: ParsedStorage;
-  enc?: ParsedEncryption;
   /** The primary commands' settings. */
   primary: PrimaryOptions;
   timeoutMs: number;
@@ -497,16 +527,7 @@ export function parseMongoInputs(read: InputReader<MongoInputName>, platform: Pl
 
   const primary = parsePrimaryOptions(read);
 
-  let storage: ParsedStorage | undefined;
-  let enc: ParsedEncryption | undefined;
-  if (!isPrimary) {
-    storage = parseStorageTarget(read, platform);
-    guardSameHub(storage, siteDef ?? { name: site }, { warning: () => undefined }); // refuse early; the warning is logged by run
-    enc = parseEncryption(read, { write: command === 'backup', identity: false }, (s) => platform.mask(s));
-  }
-
-  return {
-    command,
+  const common: MongoCommonInputs = {
     site,
     siteDef,
     sites: sitesDoc?.sites ?? [],
@@ -527,9 +548,17 @@ export function parseMongoInputs(read: InputReader<MongoInputName>, platform: Pl
     workDirectory: workDirectory ? path.resolve(workDirectory) : undefined,
     drillTarget,
     retention: { keepLast, keepDays, orphanGraceHours, dryRun },
-    storage,
-    enc,
     primary,
     timeoutMs,
   };
+  if (command === 'primary-status' || command === 'primary-move') return { ...common, command };
+
+  const storage = parseStorageTarget(read, platform);
+  // the one same-Hub guard: refuses here, before anything runs; an allowed target's warning is logged by run
+  const sameHubWarning = guardSameHub(storage, siteDef ?? { name: site });
+  const enc = parseEncryption(read, { write: command === 'backup', identity: false }, (s) => platform.mask(s));
+  if (command !== 'backup') return { ...common, command, storage, enc, sameHubWarning };
+  const write = enc.write;
+  if (!write) throw new Error('bug: backup without write encryption');
+  return { ...common, command, storage, enc: { ...enc, write }, sameHubWarning };
 }

@@ -28,7 +28,7 @@ import {
   type VerifiedCopy,
 } from '../shared/storage';
 import { drillDatabaseName, mongodumpArgs, mongorestoreArgs, mongoshCountScript, type MongoUri, type Scope } from './args';
-import type { MongoEndpoint, MongoInputs } from './inputs';
+import type { MongoBackupInputs, MongoEndpoint, MongoStorageInputs } from './inputs';
 import { openPlace, type ToolPlace } from './place';
 
 /** The manifest `kind` of Mongo backups. */
@@ -120,11 +120,11 @@ export interface BackupResult {
  * the upload completed. A failure on either side stops the other (mongodump is killed when the upload fails) and
  * leaves no manifest.
  */
-export async function backup(inputs: MongoInputs, store: Storage, ctx: RunContext, ops: OpsOptions = defaultOps): Promise<BackupResult> {
+export async function backup(inputs: MongoBackupInputs, store: Storage, ctx: RunContext, ops: OpsOptions = defaultOps): Promise<BackupResult> {
   const started = ops.now();
-  const enc = inputs.enc!.write!;
+  const enc = inputs.enc.write;
   if (enc.format === 'none') ctx.log.warning('encryption is none: the backup is stored in PLAINTEXT (never for personal data)');
-  if (!inputs.enc!.signingKey) ctx.log.info('no signingKey: the manifest is not signed (restores with a verifyKey will refuse it)');
+  if (!inputs.enc.signingKey) ctx.log.info('no signingKey: the manifest is not signed (restores with a verifyKey will refuse it)');
   const place = await openPlace(inputs.source!, inputs.kube, ctx);
   const setName = `${compactTime(started)}-${shortId()}`;
   const dir = joinKey(scopeDir(inputs.site, inputs.scope, inputs.database), setName);
@@ -207,7 +207,7 @@ export async function backup(inputs: MongoInputs, store: Storage, ctx: RunContex
       counts,
       archive,
     };
-    const manifest = await writer.commit({ kind: MANIFEST_KIND, id: setName, site: inputs.site, data }, inputs.enc!.signingKey);
+    const manifest = await writer.commit({ kind: MANIFEST_KIND, id: setName, site: inputs.site, data }, inputs.enc.signingKey);
     const durationSeconds = Math.round((ops.now().getTime() - started.getTime()) / 100) / 10;
     ctx.log.progress(100, `backup ${setName}: ${human(obj.size)} stored`);
     ctx.summary.table(
@@ -250,7 +250,7 @@ export async function findBackup(store: Storage, parent: string, backupId: strin
 // ------------------------------------------------------------------------------------------------ restore
 
 /** A private download dir under workDirectory (or the run's temp dir), removed by the caller. */
-function downloadDir(inputs: MongoInputs, ctx: RunContext): string {
+function downloadDir(inputs: MongoStorageInputs, ctx: RunContext): string {
   const base = inputs.workDirectory ?? ctx.tempDir;
   try {
     fs.mkdirSync(base, { recursive: true });
@@ -271,7 +271,7 @@ function downloadDir(inputs: MongoInputs, ctx: RunContext): string {
  * network pass SHA-256 + size + every age chunk's tag. The caller closes the returned copy.
  */
 async function fetchVerified(
-  inputs: MongoInputs,
+  inputs: MongoStorageInputs,
   store: Storage,
   set: SetEntry<MongoManifestData>,
   work: string,
@@ -280,11 +280,11 @@ async function fetchVerified(
 ): Promise<{ copy: VerifiedCopy; obj: ManifestObject; manifest: Manifest<MongoManifestData>; signed: boolean }> {
   const manifest = set.manifest!;
   // 1. signature (before a single byte of the archive is read)
-  const sig = verifyManifest(manifest, inputs.enc!.verifyKey, `backup ${set.name}`);
-  if (!inputs.enc!.verifyKey) ctx.log.warning(`no verifyKey: backup ${set.name} is ${sig.signed ? 'signed but not verified' : 'unsigned'}; anyone who can write to the storage could have forged it`);
+  const sig = verifyManifest(manifest, inputs.enc.verifyKey, `backup ${set.name}`);
+  if (!inputs.enc.verifyKey) ctx.log.warning(`no verifyKey: backup ${set.name} is ${sig.signed ? 'signed but not verified' : 'unsigned'}; anyone who can write to the storage could have forged it`);
   const obj = manifest.objects.find((o) => o.name === manifest.data.archive) ?? manifest.objects[0];
   if (!obj) throw new PreconditionError(`backup ${set.name}: the manifest lists no archive`);
-  if (obj.encrypted && !inputs.enc!.identities?.length) throw new InputError('ageIdentity', `backup ${set.name} is encrypted: set the age identity that matches its recipients (${manifest.encryption.format === 'age' ? manifest.encryption.recipients.join(', ') : ''})`);
+  if (obj.encrypted && !inputs.enc.identities?.length) throw new InputError('ageIdentity', `backup ${set.name} is encrypted: set the age identity that matches its recipients (${manifest.encryption.format === 'age' ? manifest.encryption.recipients.join(', ') : ''})`);
   // 2. free space
   const free = await (ops.freeBytes ?? freeBytes)(work);
   const need = obj.size + 16 * 1048576;
@@ -297,7 +297,7 @@ async function fetchVerified(
   const hb = heartbeat(ctx, 'downloaded and verified');
   let copy: VerifiedCopy;
   try {
-    copy = await downloadToVerifiedCopy(store, set.dir, obj, file, { identities: inputs.enc!.identities, onProgress: hb.tick });
+    copy = await downloadToVerifiedCopy(store, set.dir, obj, file, { identities: inputs.enc.identities, onProgress: hb.tick });
   } catch (e) {
     if (e instanceof DecryptError) throw new PreconditionError(`backup ${set.name} refused: ${e.message}`);
     throw e;
@@ -348,7 +348,7 @@ export interface RestoreResult {
 }
 
 /** Restore: latest or by id; verified completely before mongorestore starts. */
-export async function restore(inputs: MongoInputs, store: Storage, ctx: RunContext, ops: OpsOptions = defaultOps): Promise<RestoreResult> {
+export async function restore(inputs: MongoStorageInputs, store: Storage, ctx: RunContext, ops: OpsOptions = defaultOps): Promise<RestoreResult> {
   const started = ops.now();
   const parent = scopeDir(inputs.site, inputs.scope, inputs.database);
   const set = await findBackup(store, parent, inputs.backupId);
@@ -370,7 +370,7 @@ export async function restore(inputs: MongoInputs, store: Storage, ctx: RunConte
       ['backup', set.name],
       ['taken', m.completedAt],
       ['into', place.description + (inputs.targetDatabase ? ` as ${inputs.targetDatabase}` : '')],
-      ['verified', 'signature ' + (inputs.enc!.verifyKey ? 'yes' : 'not checked (no verifyKey)') + `, SHA-256 yes${obj.encrypted ? ', age yes' : ''}`],
+      ['verified', 'signature ' + (inputs.enc.verifyKey ? 'yes' : 'not checked (no verifyKey)') + `, SHA-256 yes${obj.encrypted ? ', age yes' : ''}`],
       ['documents', Object.values(r.restored).reduce((a, b) => a + b, 0)],
       ['failures', r.failures],
       ['duration', `${durationSeconds} s`],
@@ -399,7 +399,7 @@ const SYSTEM_DBS = new Set(['admin', 'config', 'local']);
  * Drill: restore the latest backup into a scratch target (or, for scope database, the same instance under
  * `<db>_drill_<id>`), compare per-collection counts with the manifest, drop what it restored, report RPO and RTO.
  */
-export async function drill(inputs: MongoInputs, store: Storage, ctx: RunContext, ops: OpsOptions = defaultOps): Promise<DrillResult> {
+export async function drill(inputs: MongoStorageInputs, store: Storage, ctx: RunContext, ops: OpsOptions = defaultOps): Promise<DrillResult> {
   const parent = scopeDir(inputs.site, inputs.scope, inputs.database);
   const set = await findBackup(store, parent, inputs.backupId);
   const m = set.manifest!;
@@ -549,7 +549,7 @@ export interface PruneResult {
  * backup; only backups with a manifest count. Prefixes without a manifest and incomplete uploads older than the
  * grace period are interrupted backups: reported and removed. Dry run deletes nothing.
  */
-export async function prune(inputs: MongoInputs, store: Storage, ctx: RunContext, ops: OpsOptions = defaultOps): Promise<PruneResult> {
+export async function prune(inputs: MongoStorageInputs, store: Storage, ctx: RunContext, ops: OpsOptions = defaultOps): Promise<PruneResult> {
   const now = ops.now();
   const only = inputs.database ? inputs.database : undefined;
   const dirs = only ? [only] : await scopeDirs(store, inputs.site);

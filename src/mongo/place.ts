@@ -112,8 +112,9 @@ export function agentPlace(ep: Extract<MongoEndpoint, { place: 'agent' }>, ctx: 
   if (ep.uri.password) ctx.mask(ep.uri.password);
   const bins = new Map<string, string>();
   const bin = (t: string): string => {
-    if (!bins.has(t)) bins.set(t, findTool(t, t === 'mongosh' ? 'install mongosh on the agent (the drill counts and drops with it; the primary operations run with it)' : TOOLS_HINT));
-    return bins.get(t)!;
+    let found = bins.get(t);
+    if (found === undefined) bins.set(t, (found = findTool(t, t === 'mongosh' ? 'install mongosh on the agent (the drill counts and drops with it; the primary operations run with it)' : TOOLS_HINT)));
+    return found;
   };
   return {
     description: `agent → ${ep.uri.hosts.join(',')}`,

@@ -35,8 +35,13 @@ export { TrafficConflictError, TrafficVerificationError, previousStateOf } from 
 export type { TrafficProvider, ProviderSnapshot, RoutingModel, HealthVerdict, ExpectedAnswers, DnsExpectation, TrafficSite } from './provider';
 export { createController, type ControllerOptions } from './controller';
 
+/** The sites that take part in traffic routing, checked against the provider ({@link trafficSites}). */
+export type ResolvedTrafficSites = ReturnType<typeof trafficSites>;
+
 /** Options of {@link createTrafficController}. */
 export interface TrafficControllerOptions {
+  /** The sites as {@link trafficSites} returned them when the inputs were parsed (default: derived here, once). */
+  resolved?: ResolvedTrafficSites;
   /** The caller's input holding the sites file (named in errors about it; default `sitesFile`). */
   sitesInput?: string;
   /** Input names for messages about the operation's arguments. */
@@ -55,7 +60,7 @@ export interface TrafficControllerOptions {
  */
 export function createTrafficController(config: TrafficConfig, sites: SitesFile, ctx: RunContext, opts: TrafficControllerOptions = {}): TrafficController {
   const sitesInput = opts.sitesInput ?? 'sitesFile';
-  const { sites: tsites, recordType } = trafficSites(config, sites, sitesInput);
+  const { sites: tsites, recordType } = opts.resolved ?? trafficSites(config, sites, sitesInput);
   const clock = config.clock ?? realClock;
   // the run's network (agent proxy / HTTPS_PROXY+NO_PROXY, agent CA) trusting the config's CAs too
   const net = netOf(ctx).withCa(config.caCertificates);
@@ -161,6 +166,8 @@ export interface TrafficInputs {
   command: TrafficCommand;
   sites: SitesFile;
   config: TrafficConfig;
+  /** The routed sites, checked against the provider when parsed. */
+  resolved: ResolvedTrafficSites;
   site?: string;
   swap?: [string, string];
   weights?: Record<string, number>;
@@ -192,8 +199,7 @@ export function parseTrafficInputs(read: InputReader<TrafficInputName>, platform
   const sites = loadSitesFile(sitesPath, 'sitesFile');
   const config = parseTrafficConfig(read, platform);
   if (!config) throw new InputError('trafficProvider', `is required: one of ${trafficProviderInputs[0].options!.join(', ')}`);
-  trafficSites(config, sites, 'sitesFile');
-  const out: TrafficInputs = { command, sites, config };
+  const out: TrafficInputs = { command, sites, config, resolved: trafficSites(config, sites, 'sitesFile') };
   if (command === 'failover' || command === 'drain' || command === 'restore') {
     const site = read.string('site');
     if (!site) throw new InputError('site', `is required for ${command}`);
@@ -238,7 +244,7 @@ export const trafficSwap: Capability<TrafficInputs, TrafficOutputs, TrafficInput
   async run(inputs, ctx) {
     const gate = inputs.mongoGate;
     const gates = gate ? [...DEFAULT_GATES, mongoPrimaryGate({ mode: gate.mode, maxLagSeconds: gate.maxLagSeconds, read: (site) => readMongoSite(gate, site, ctx) })] : undefined;
-    const ctl = createTrafficController(inputs.config, inputs.sites, ctx, { gates });
+    const ctl = createTrafficController(inputs.config, inputs.sites, ctx, { gates, resolved: inputs.resolved });
     if (inputs.command === 'status') {
       const state = await ctl.status();
       return { previousState: state, state, changed: 'false', checks: [] };

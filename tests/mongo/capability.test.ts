@@ -280,7 +280,8 @@ describe('mongo-backup capability (in-process, doubles on PATH)', function () {
         const platform = new TestPlatform({ ...common, command: 'restore', connectionString: w.uri(), scope: 'database', database: 'shop' }, w.dir);
         const inputs = parseMongoInputs(createInputReader(mongoInputs, (n) => platform.input(n), (s) => platform.mask(s)), platform);
         const ctx: RunContext = { platform, log: platform.log, tempDir: w.dir, masker: platform.masker, summary: new Summary(), mask: (s) => platform.mask(s), secretFile: () => '', exec: (f, a, o) => exec(f, a, { log: platform.log, ...o }) };
-        const st = await openStorage(inputs.storage!);
+        if (!inputs.storage) throw new Error('restore parses a storage target');
+        const st = await openStorage(inputs.storage);
         w.clearRecords();
         await assert.rejects(restoreOp(inputs, st, ctx, { now: () => new Date(), freeBytes: async () => 1000 }), (e: unknown) => e instanceof InputError && e.input === 'workDirectory' && /needs [\d.]+ MiB free to download backup .* 1000 B available/.test(e.message));
         assert.ok(!w.records().some((r) => r.tool === 'mongorestore'));
@@ -321,7 +322,7 @@ describe('mongo-backup capability (in-process, doubles on PATH)', function () {
           s.databases = sampleData();
         });
         await az.restart();
-        const st = await openStorage({ kind: 'azure-blob', accountUrl: az.blobEndpoint, container: 'backups', auth: { type: 'connection-string', connectionString: az.connectionString }, prefix: 'backups/ratings', maxTries: 1 });
+        const st = await openStorage({ kind: 'azure-blob', accountUrl: az.blobEndpoint, container: 'backups', auth: { type: 'account-key', accountName: az.account, accountKey: az.key }, prefix: 'backups/ratings', maxTries: 1 });
         const manifests = (await st.list('seattle/')).filter((o) => o.key.endsWith(MANIFEST));
         assert.equal(manifests.length, 1, 'only the first backup has a manifest');
         assert.ok(manifests[0].key.includes(first.outputs.backupId));
@@ -440,7 +441,8 @@ describe('mongo-backup capability (in-process, doubles on PATH)', function () {
       const inputs = parseMongoInputs(createInputReader(mongoInputs, (n) => platform.input(n), (s) => platform.mask(s)), platform);
       const summary = new Summary();
       const ctx: RunContext = { platform, log: platform.log, tempDir: w.dir, masker: platform.masker, summary, mask: (s) => platform.mask(s), secretFile: () => '', exec: (f, a, o) => exec(f, a, { log: platform.log, ...o }) };
-      const st = await openStorage(inputs.storage!);
+      if (!inputs.storage) throw new Error('prune parses a storage target');
+      const st = await openStorage(inputs.storage);
       const future = new Date(Date.now() + 30 * 86_400_000);
       const before = listFiles(store);
       const dry = await prune({ ...inputs, retention: { ...inputs.retention, dryRun: true } }, st, ctx, { now: () => future });

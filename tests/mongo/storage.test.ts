@@ -30,6 +30,7 @@ import {
   readManifest,
   SetWriter,
   storageInputs,
+  storageWhere,
   StorageError,
   type SetEntry,
   type Storage,
@@ -87,7 +88,9 @@ describe('shared/storage', function () {
   });
 
   const targets: Record<string, () => StorageTarget> = {
-    'azure-blob (Azurite)': () => ({ kind: 'azure-blob', accountUrl: az.blobEndpoint, container: 'backups', auth: { type: 'connection-string', connectionString: az.connectionString }, apiVersion: '2019-07-07', prefix: 'p/q', maxTries: 2 }),
+    // through the parser: the connection string arrives taken apart (shared key, its BlobEndpoint)
+    'azure-blob (Azurite)': () =>
+      parseStorageTarget(createInputReader(storageInputs(), (n) => ({ storageKind: 'azure-blob', storageConnectionString: az.connectionString, storageContainer: 'backups', storagePrefix: 'p/q', storageRetries: '2' } as Record<string, string>)[n], () => undefined)).target,
     's3 (s3rver)': () => ({ kind: 's3', endpoint: s3.endpoint, region: 'us-east-1', bucket: s3.bucket, pathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, checksums: 'when-required', prefix: 'p/q', maxTries: 2 }),
     filesystem: () => ({ kind: 'filesystem', path: fsRoot, location: 'off-hub', prefix: 'p/q' }),
   };
@@ -327,11 +330,17 @@ describe('shared/storage', function () {
       const a = parse({ storageKind: 'azure-blob', storageContainer: 'backups', storageConnectionString: cs }).target;
       assert.equal(a.kind === 'azure-blob' && a.accountUrl, 'https://acct.blob.dallas.contoso.local');
       assert.equal(a.kind === 'azure-blob' && a.apiVersion, '2019-07-07');
+      // taken apart once, here: the back end and the same-Hub guard never read the connection string again
+      assert.deepEqual(a.kind === 'azure-blob' && a.auth, { type: 'account-key', accountName: 'acct', accountKey: 'a2V5' });
+      assert.deepEqual(parse({ storageKind: 'azure-blob', storageContainer: 'backups', storageConnectionString: cs }).where, { host: 'acct.blob.dallas.contoso.local', input: 'storageConnectionString' });
+      const sasCs = parse({ storageKind: 'azure-blob', storageContainer: 'backups', storageConnectionString: 'BlobEndpoint=https://acct.blob.x.local/;SharedAccessSignature=?sv=1&sig=2' }).target;
+      assert.deepEqual(sasCs.kind === 'azure-blob' && [sasCs.accountUrl, sasCs.auth], ['https://acct.blob.x.local', { type: 'sas', sasToken: 'sv=1&sig=2' }]);
       const k = parse({ storageKind: 'azure-blob', storageContainer: 'backups', storageAccountUrl: 'https://acct2.blob.x.local', storageAccountKey: 'a2V5', storageApiVersion: 'sdk' }).target;
       assert.deepEqual(k.kind === 'azure-blob' && [k.auth, k.apiVersion], [{ type: 'account-key', accountName: 'acct2', accountKey: 'a2V5' }, undefined]);
       const lk = parseStorageTarget(createInputReader(defs, (n) => ({ storageKind: 'azure-blob', storageContainer: 'c01', storageAccountUrl: 'https://acct3.blob.x.local', storageAccountResourceId: '/subscriptions/1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct3', storageArmEndpoint: 'https://management.x.local', storageArmClientId: 'id', storageArmClientSecret: 'sec' } as Record<string, string>)[n], () => undefined));
       assert.equal(lk.target.kind === 'azure-blob' && lk.target.auth.type, 'arm-list-keys');
-      assert.equal(lk.listKeys?.clientSecret, 'sec');
+      assert.deepEqual(lk.listKeys?.hub, { armEndpoint: 'https://management.x.local', tenantId: undefined, auth: { kind: 'client_secret', clientId: 'id', clientSecret: 'sec' } });
+      assert.deepEqual(lk.listKeys?.inputs, { armEndpoint: 'storageArmEndpoint', tenant: 'storageArmTenantId' });
     });
 
     it('names the input for every mistake', () => {
@@ -379,17 +388,22 @@ describe('shared/storage', function () {
       ['IP in the Hub range', { kind: 's3', endpoint: 'http://203.0.113.7:9000', region: 'r', bucket: 'b', pathStyle: true, accessKeyId: 'a', secretAccessKey: 'b', checksums: 'when-required', prefix: '', maxTries: 1 }, 's3Endpoint'],
       ['filesystem declared on the site', { kind: 'filesystem', path: '/mnt', location: 'seattle', prefix: '' }, 'storageLocation'],
       ['filesystem off-hub', { kind: 'filesystem', path: '/mnt', location: 'off-hub', prefix: '' }, undefined],
-      ['connection string on the Hub', { kind: 'azure-blob', accountUrl: 'https://acct.blob.seattle.contoso.local', container: 'c', auth: { type: 'connection-string', connectionString: 'AccountName=acct;AccountKey=a2V5;EndpointSuffix=seattle.contoso.local' }, prefix: '', maxTries: 1 }, 'storageConnectionString'],
     ];
     for (const [name, target, input] of cases) {
       it(`${name}: ${input ? `refused (${input})` : 'allowed'}`, () => {
-        if (!input) return guardSameHub({ target, allowSameHub: false }, site);
-        assert.throws(() => guardSameHub({ target, allowSameHub: false }, site), (e: unknown) => e instanceof InputError && e.input === input && /allowSameHub/.test(e.message));
+        const where = storageWhere(target);
+        if (!input) return assert.equal(guardSameHub({ where, allowSameHub: false }, site), undefined);
+        assert.throws(() => guardSameHub({ where, allowSameHub: false }, site), (e: unknown) => e instanceof InputError && e.input === input && /allowSameHub/.test(e.message));
         const warnings: string[] = [];
-        guardSameHub({ target, allowSameHub: true }, site, { warning: (m) => warnings.push(m) });
-        assert.equal(warnings.length, 1);
+        const warning = guardSameHub({ where, allowSameHub: true }, site, { warning: (m) => warnings.push(m) });
+        assert.deepEqual(warnings, [warning]);
       });
     }
+    it('connection string on the Hub: refused (storageConnectionString), from the parsed endpoint', () => {
+      const v: Record<string, string> = { storageKind: 'azure-blob', storageContainer: 'c01', storageConnectionString: 'AccountName=acct;AccountKey=a2V5;EndpointSuffix=seattle.contoso.local' };
+      const parsed = parseStorageTarget(createInputReader(storageInputs(), (n) => v[n], () => undefined));
+      assert.throws(() => guardSameHub(parsed, site), (e: unknown) => e instanceof InputError && e.input === 'storageConnectionString' && /allowSameHub/.test(e.message));
+    });
   });
 
   describe('retention planning (injected clock)', () => {

@@ -24,7 +24,7 @@ export interface RebootOutputs {
 /** Runs the reboot rollout. */
 export async function runReboot(r: RebootInputs, o: { drainTimeoutMinutes: number; force: boolean }, ctx: RunContext): Promise<RebootOutputs> {
   const access = new Map(r.targets.map((t) => [t.name, t]));
-  const traffic = r.traffic ? createTrafficController(r.traffic, r.sites, ctx, { sitesInput: 'sitesFile' }) : undefined;
+  const traffic = r.traffic ? createTrafficController(r.traffic, r.sites, ctx, { sitesInput: 'sitesFile', resolved: r.trafficSites }) : undefined;
   ctx.summary.text(
     `Sites in order: ${r.targets.map((t) => `\`${t.name}\``).join(', ')} · window ${r.window ? `\`${r.window.text}\`` : 'none (any time)'} · ${r.maxNodesAtOnce} worker(s) at once · minWorkers ${r.minWorkers}${traffic ? ` · GSLB drains through ${r.traffic!.provider}` : ''}`,
   );

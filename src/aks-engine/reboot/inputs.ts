@@ -9,7 +9,7 @@ import { kubeconfigSecrets } from '../../platform/kubeconfig';
 import type { Platform } from '../../platform/types';
 import { InputError } from '../../shared/errors';
 import { loadSitesFile, readSecretRef, type SitesFile } from '../../shared/sites';
-import { parseTrafficConfig, trafficProviderInputs, trafficSites, type TrafficConfig } from '../../traffic';
+import { parseTrafficConfig, trafficProviderInputs, trafficSites, type ResolvedTrafficSites, type TrafficConfig } from '../../traffic';
 import { parseRebootWindow, type RebootWindow } from './window';
 import { defineInputs } from '../../shared/inputs';
 
@@ -81,6 +81,8 @@ export interface RebootInputs {
   helperPullSecret?: string;
   readyTimeoutMs: number;
   traffic?: TrafficConfig;
+  /** The routed sites, checked against the traffic provider when parsed (with `traffic`). */
+  trafficSites?: ResolvedTrafficSites;
 }
 
 const IMAGE_RE = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9._-]+)+(:[A-Za-z0-9._-]{1,128})?(@sha256:[0-9a-f]{64})?$/;
@@ -110,7 +112,8 @@ export function parseRebootInputs(read: InputReader<RebootInputName>, platform: 
   if (helperPullSecret !== undefined && !K8S_NAME.test(helperPullSecret)) throw new InputError('rebootHelperPullSecret', `'${helperPullSecret}' is not a Kubernetes Secret name`);
   const readyTimeoutMs = (read.number('nodeReadyTimeoutMinutes', { min: 1, max: 240, integer: true }) ?? 15) * 60_000;
   const traffic = parseTrafficConfig(read, platform);
-  const inTraffic = new Set(traffic ? trafficSites(traffic, sites, 'sitesFile').sites.map((s) => s.name) : []);
+  const routed = traffic ? trafficSites(traffic, sites, 'sitesFile') : undefined;
+  const inTraffic = new Set(routed?.sites.map((s) => s.name) ?? []);
   const targets: RebootSiteAccess[] = chosen.map((s) => {
     let kubeconfig: string;
     let context = s.cluster?.context;
@@ -124,7 +127,7 @@ export function parseRebootInputs(read: InputReader<RebootInputName>, platform: 
     for (const secret of kubeconfigSecrets(kubeconfig)) platform.mask(secret);
     return { name: s.name, kubeconfig, context, inTraffic: inTraffic.has(s.name) };
   });
-  return { sites, targets, window, maxNodesAtOnce, minWorkers, helperImage, helperNamespace, helperPullSecret, readyTimeoutMs, traffic };
+  return { sites, targets, window, maxNodesAtOnce, minWorkers, helperImage, helperNamespace, helperPullSecret, readyTimeoutMs, traffic, trafficSites: routed };
 }
 
 /** The reboot inputs and the traffic provider inputs, as the task defines them. */

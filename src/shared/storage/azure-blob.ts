@@ -1,7 +1,8 @@
 /**
- * Azure Blob back end (@azure/storage-blob): connection string, shared key or SAS — Hub blob storage has no
- * Entra/ADFS data-plane auth. The REST API version is forced with a request policy placed before signing (the
- * SDK has no option for it and Hubs reject its default version); so is an extra CA.
+ * Azure Blob back end (@azure/storage-blob): shared key or SAS (a connection string arrives taken apart into one of
+ * them, see AzureBlobAuth) — Hub blob storage has no Entra/ADFS data-plane auth. The REST API version is forced
+ * with a request policy placed before signing (the SDK has no option for it and Hubs reject its default version);
+ * so is an extra CA.
  */
 import type * as http from 'node:http';
 import type { Readable } from 'node:stream';
@@ -14,7 +15,6 @@ import {
 } from '@azure/storage-blob';
 import { HashMeter } from '../crypto';
 import { createNet, type Net } from '../net';
-import { parseConnectionString } from './connection-string';
 import { storageError, StorageError } from './errors';
 import type { AzureBlobTarget, IncompleteUpload, PutOptions, PutResult, Storage, StorageObject } from './types';
 
@@ -40,20 +40,11 @@ const CONCURRENCY = 4;
 
 /** Opens an Azure Blob target. `accountKey` is the key to use for `arm-list-keys` auth (already fetched). */
 export function openAzureBlob(t: AzureBlobTarget, accountKey?: string, net: Net = createNet()): Storage {
-  let endpoint = t.accountUrl.replace(/\/+$/, '');
+  const endpoint = t.accountUrl.replace(/\/+$/, '');
   let credential: StorageSharedKeyCredential | AnonymousCredential = new AnonymousCredential();
   let sas: string | undefined;
   const secrets: (string | undefined)[] = [];
   switch (t.auth.type) {
-    case 'connection-string': {
-      const p = parseConnectionString(t.auth.connectionString);
-      if (!p) throw new StorageError('the storage connection string is malformed');
-      endpoint = p.blobEndpoint!;
-      if (p.accountKey) credential = new StorageSharedKeyCredential(p.accountName!, p.accountKey);
-      else sas = p.sas;
-      secrets.push(p.accountKey, p.sas, t.auth.connectionString);
-      break;
-    }
     case 'account-key':
       credential = new StorageSharedKeyCredential(t.auth.accountName, t.auth.accountKey);
       secrets.push(t.auth.accountKey);

@@ -1,12 +1,11 @@
 /** Azure Storage connection strings and endpoint names (pure; no SDK import, so parsing inputs stays cheap). */
 
-/** The parts of an Azure Storage connection string we use. */
+/** What a storage connection string says: the blob endpoint and the credential, as a target uses them. */
 export interface ConnectionStringParts {
-  accountName?: string;
-  accountKey?: string;
-  sas?: string;
-  /** Blob endpoint (explicit BlobEndpoint, or built from protocol, account and suffix). */
-  blobEndpoint?: string;
+  /** Blob endpoint (explicit BlobEndpoint, or built from protocol, account and suffix), without trailing slash. */
+  blobEndpoint: string;
+  /** Shared key when the string holds an AccountKey (it wins over a SharedAccessSignature), else the SAS. */
+  auth: { type: 'account-key'; accountName: string; accountKey: string } | { type: 'sas'; sasToken: string };
 }
 
 /**
@@ -29,9 +28,9 @@ export function parseConnectionString(cs: string): ConnectionStringParts | undef
   if (!blobEndpoint && accountName && fields.get('endpointsuffix')) {
     blobEndpoint = `${fields.get('defaultendpointsprotocol') ?? 'https'}://${accountName}.blob.${fields.get('endpointsuffix')}`;
   }
-  if (!blobEndpoint || !(accountKey || sas)) return undefined;
-  if (accountKey && !accountName) return undefined;
-  return { accountName, accountKey, sas, blobEndpoint };
+  if (!blobEndpoint) return undefined;
+  if (accountKey) return accountName ? { blobEndpoint, auth: { type: 'account-key', accountName, accountKey } } : undefined;
+  return sas ? { blobEndpoint, auth: { type: 'sas', sasToken: sas } } : undefined;
 }
 
 /**

@@ -30,29 +30,30 @@ import type { Logger, ProxySettings } from '../../types';
 import { InputError } from '../errors';
 import { createNet, type Net } from '../net';
 import { sameHubReason, type Site } from '../sites';
-import { parseConnectionString } from './connection-string';
 import { StorageError } from './errors';
-import { LIST_KEYS_API_VERSION, type ListKeysCredential, type ParsedStorage } from './inputs';
+import { LIST_KEYS_API_VERSION, storageWhere, type ListKeysCredential, type ParsedStorage, type StorageWhere } from './storage-inputs';
 import type { Storage, StorageTarget } from './types';
 
 export * from './types';
 export { StorageError, scrubMessage } from './errors';
 export {
   storageInputs,
+  storageGroups,
   parseStorageTarget,
   parsePrefix,
-  encryptionInputs,
-  parseEncryption,
+  storageWhere,
   DEFAULT_BLOB_API_VERSION,
   SDK_API_VERSION,
   LIST_KEYS_API_VERSION,
   type StorageInputOptions,
+  type StorageGroupOptions,
   type ParsedStorage,
   type ListKeysCredential,
-  type WriteEncryption,
-  type EncryptionInputOptions,
-  type ParsedEncryption,
-} from './inputs';
+  type StorageWhere,
+} from './storage-inputs';
+/** The storage input fragment: `{ defs, groups, parse }` (storage-inputs.ts). */
+export * as storageFragment from './storage-inputs';
+export { encryptionInputs, parseEncryption, type WriteEncryption, type EncryptionInputOptions, type ParsedEncryption } from './inputs';
 export * from './sets';
 export { downloadToVerifiedCopy, type VerifiedCopy, type VerifiedCopyOptions } from './verified-copy';
 export { parseConnectionString, accountNameFromUrl, type ConnectionStringParts } from './connection-string';
@@ -105,17 +106,14 @@ function storageNet(t: StorageTarget, opts: OpenStorageOptions): Net {
 /** Default listKeys: discovers the Hub, gets a token (ADFS or Azure AD), POSTs listKeys, returns key1. */
 async function defaultListKeys(cred: ListKeysCredential, target: StorageTarget, opts: OpenStorageOptions): Promise<string> {
   const hub = lazy<typeof import('../azure-stack')>('../azure-stack');
-  const conn: import('../azure-stack').HubConnection & { input?: string } = cred.hub ??
-    (cred.connection
-      ? { ...hub.hubConnectionFrom(cred.connection, 'storageArmConnection'), input: 'storageArmConnection' }
-      : { armEndpoint: cred.armEndpoint!, tenantId: cred.tenantId, auth: { kind: 'client_secret' as const, clientId: cred.clientId!, clientSecret: cred.clientSecret! } });
+  const conn = cred.hub;
   const http = storageNet(target, opts).withCa(conn.caCertificates).http();
   const session = await hub.connectHub({
     armEndpoint: conn.armEndpoint,
-    armEndpointInput: conn.input ?? 'storageArmEndpoint',
+    armEndpointInput: cred.inputs.armEndpoint,
     auth: conn.auth,
     tenantId: conn.tenantId,
-    tenantInput: conn.input ?? 'storageArmTenantId',
+    tenantInput: cred.inputs.tenant,
     http,
     onToken: opts.mask,
   });
@@ -133,8 +131,7 @@ async function defaultListKeys(cred: ListKeysCredential, target: StorageTarget, 
  * parsing inputs (and every other capability of the CLI) never pays for loading it.
  */
 export async function openStorage(parsed: ParsedStorage | StorageTarget, opts: OpenStorageOptions = {}): Promise<Storage> {
-  const p: ParsedStorage = 'target' in parsed ? parsed : { target: parsed, allowSameHub: false };
-  const t = p.target;
+  const t = 'target' in parsed ? parsed.target : parsed;
   switch (t.kind) {
     case 'filesystem':
       return lazy<typeof import('./filesystem')>('./filesystem').openFilesystem(t);
@@ -143,62 +140,40 @@ export async function openStorage(parsed: ParsedStorage | StorageTarget, opts: O
     case 'azure-blob': {
       const { openAzureBlob } = lazy<typeof import('./azure-blob')>('./azure-blob');
       if (t.auth.type !== 'arm-list-keys') return openAzureBlob(t, undefined, storageNet(t, opts));
-      if (!p.listKeys) throw new Error('bug: arm-list-keys without credential');
-      const key = await (opts.listKeys ? opts.listKeys(p.listKeys, t) : defaultListKeys(p.listKeys, t, opts));
+      const cred = 'target' in parsed ? parsed.listKeys : undefined;
+      if (!cred) throw new Error('bug: arm-list-keys without credential');
+      const key = await (opts.listKeys ? opts.listKeys(cred, t) : defaultListKeys(cred, t, opts));
       opts.mask?.(key);
       return openAzureBlob(t, key, storageNet(t, opts));
     }
   }
 }
 
-/** The host a target talks to (for the same-Hub guard), or undefined for a filesystem. */
-export function storageHost(t: StorageTarget): string | undefined {
-  const host = (u: string): string | undefined => {
-    try {
-      return new URL(u).hostname.replace(/^\[|\]$/g, '');
-    } catch {
-      return undefined;
-    }
-  };
-  if (t.kind === 's3') return host(t.endpoint);
-  if (t.kind === 'azure-blob') {
-    if (t.auth.type === 'connection-string') return host(parseConnectionString(t.auth.connectionString)?.blobEndpoint ?? t.accountUrl);
-    return host(t.accountUrl);
-  }
-  return undefined;
-}
-
-/** The input a same-Hub refusal names for a target. */
-function guardInput(t: StorageTarget): string {
-  if (t.kind === 's3') return 's3Endpoint';
-  if (t.kind === 'filesystem') return 'storageLocation';
-  return t.auth.type === 'connection-string' ? 'storageConnectionString' : 'storageAccountUrl';
-}
-
 /**
- * Why `target` would be on the Hub of `site`, or undefined when it is not: a host under the Hub's domain or its
- * `cloudapp` subdomain, an IP in the Hub's ranges (src/shared/sites.ts `sameHubReason`), or a filesystem declared
- * on that site.
+ * Why a target at `where` (see {@link ParsedStorage.where}; {@link storageWhere} for a target built by hand) would be
+ * on the Hub of `site`, or undefined when it is not: a host under the Hub's domain or its `cloudapp` subdomain, an IP
+ * in the Hub's ranges (src/shared/sites.ts `sameHubReason`), or a filesystem declared on that site.
  */
-export function sameHubProblem(target: StorageTarget, site: Site): string | undefined {
-  if (target.kind === 'filesystem') {
-    return target.location === site.name ? `the filesystem target is declared on site ${site.name} (storageLocation)` : undefined;
-  }
-  const h = storageHost(target);
-  return h ? sameHubReason(h, site) : undefined;
+export function sameHubProblem(where: StorageWhere | StorageTarget, site: Site): string | undefined {
+  const w = 'kind' in where ? storageWhere(where) : where;
+  if ('location' in w) return w.location === site.name ? `the filesystem target is declared on site ${site.name} (storageLocation)` : undefined;
+  return sameHubReason(w.host, site);
 }
 
 /**
  * The same-Hub guard: refuses a target on the protected site's Hub with an InputError naming the target's input,
- * unless `allowSameHub` is set — then logs a warning and goes on. Call it in `run` before the first write (it does
- * no I/O, so it may also run in `parse`).
+ * unless `allowSameHub` is set — then returns the warning (and logs it to `log` when given). It does no I/O: run it
+ * once, in `parse` when the site is known there (keep the returned warning for `run` to log), else in `run` before
+ * the first write.
  */
-export function guardSameHub(parsed: ParsedStorage, site: Site | undefined, log?: Pick<Logger, 'warning'>): void {
-  if (!site) return;
-  const why = sameHubProblem(parsed.target, site);
-  if (!why) return;
+export function guardSameHub(parsed: Pick<ParsedStorage, 'where' | 'allowSameHub'>, site: Site | undefined, log?: Pick<Logger, 'warning'>): string | undefined {
+  if (!site) return undefined;
+  const why = sameHubProblem(parsed.where, site);
+  if (!why) return undefined;
   if (!parsed.allowSameHub) {
-    throw new InputError(guardInput(parsed.target), `storage on the Hub it protects is refused: ${why} (set allowSameHub: true to accept the risk)`);
+    throw new InputError(parsed.where.input, `storage on the Hub it protects is refused: ${why} (set allowSameHub: true to accept the risk)`);
   }
-  log?.warning(`storage is on the Hub it protects (${why}); allowed by allowSameHub — losing that Hub loses the data AND its copy`);
+  const warning = `storage is on the Hub it protects (${why}); allowed by allowSameHub — losing that Hub loses the data AND its copy`;
+  log?.warning(warning);
+  return warning;
 }

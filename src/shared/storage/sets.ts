@@ -278,8 +278,9 @@ export async function listSets<D = Record<string, unknown>>(storage: Storage, pa
     const slash = rest.indexOf('/');
     if (slash <= 0) continue; // a stray object directly under the parent is not a set
     const name = rest.slice(0, slash);
-    if (!groups.has(name)) groups.set(name, []);
-    groups.get(name)!.push(o);
+    let group = groups.get(name);
+    if (!group) groups.set(name, (group = []));
+    group.push(o);
   }
   const out: SetEntry<D>[] = [];
   for (const [name, objs] of [...groups].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {

@@ -10,10 +10,12 @@ export type StorageKind = 'azure-blob' | 's3' | 'filesystem';
 /** The storage kinds, in the order the inputs offer them. */
 export const STORAGE_KINDS: readonly StorageKind[] = ['azure-blob', 's3', 'filesystem'];
 
-/** How an Azure Blob target authenticates. Hub blob storage has no Entra/ADFS data-plane auth: keys or SAS only. */
+/**
+ * How an Azure Blob target authenticates. Hub blob storage has no Entra/ADFS data-plane auth: keys or SAS only. A
+ * connection string is taken apart when the inputs are parsed: it arrives here as shared key or SAS, its
+ * BlobEndpoint as the target's `accountUrl`.
+ */
 export type AzureBlobAuth =
-  /** A storage connection string (AccountName + AccountKey, or SharedAccessSignature). */
-  | { type: 'connection-string'; connectionString: string }
   /** Shared key: the account name and one of its keys. */
   | { type: 'account-key'; accountName: string; accountKey: string }
   /** A SAS token (query string without the leading `?`). */
