@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as semver from 'semver';
 import {
-    customCloudEnvironment, type HubEndpoints
+  customCloudEnvironment,
+  type HubEndpoints,
 } from '../shared/azure-stack';
 import { InputError, PreconditionError, StackHubError, ToolError, oneLine } from '../shared/errors';
 import { applyHub, buildApiModel, clone, redactApiModel, SECRET_PLACEHOLDER, type ApiModel, type PathSources } from './apimodel';

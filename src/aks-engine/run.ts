@@ -3,11 +3,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunContext } from '../platform/capability';
 import {
-    ArmClient, discoverHub,
-    hubCredential,
-    type ClientAuth,
-    type HubEndpoints,
-    type HubHttpOptions
+  ArmClient,
+  discoverHub,
+  hubCredential,
+  type ClientAuth,
+  type HubEndpoints,
+  type HubHttpOptions,
 } from '../shared/azure-stack';
 import { InputError, PreconditionError, StackHubError, oneLine } from '../shared/errors';
 import { netOf, type Net } from '../shared/net';
