@@ -29,7 +29,7 @@ import { TRAFFIC_MANAGER_API_VERSION, TrafficManagerProvider } from './providers
 
 export type * from './api';
 export { ManualClock, realClock, type TrafficClock } from './clock';
-export { TRAFFIC_PROVIDERS, parseTrafficConfig, trafficProviderInputs, trafficSites, type TrafficConfig, type TrafficProviderName } from './config';
+export { TRAFFIC_PROVIDERS, parseTrafficConfig, trafficGroups, trafficProviderInputs, trafficSites, type TrafficConfig, type TrafficProviderName } from './config';
 export { TrafficConflictError, TrafficVerificationError, previousStateOf } from './errors';
 export type { TrafficProvider, ProviderSnapshot, RoutingModel, HealthVerdict, ExpectedAnswers, DnsExpectation, TrafficSite } from './provider';
 export { createController, type ControllerOptions } from './controller';
