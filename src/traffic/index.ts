@@ -28,7 +28,7 @@ import { Rfc2136Provider } from './providers/rfc2136';
 import { TRAFFIC_MANAGER_API_VERSION, TrafficManagerProvider } from './providers/traffic-manager';
 
 export type * from './api';
-export { ManualClock, realClock, type TrafficClock } from './clock';
+export { realClock, type TrafficClock } from './clock';
 export { TRAFFIC_PROVIDERS, parseTrafficConfig, trafficGroups, trafficProviderInputs, trafficSites, type TrafficConfig, type TrafficProviderName } from './config';
 export { TrafficConflictError, TrafficVerificationError, previousStateOf } from './errors';
 export type { TrafficProvider, ProviderSnapshot, RoutingModel, HealthVerdict, ExpectedAnswers, DnsExpectation, TrafficSite } from './provider';
