@@ -7,7 +7,7 @@ import type { AnyCapability } from './platform/capability';
 import { toolSetup } from './tool-setup';
 import { mongoBackup } from './mongo';
 import { aksEngine } from './aks-engine';
-import { trafficSwap } from './traffic';
+import { trafficGroups, trafficSwap } from './traffic';
 import { helmRelease, helmReleaseGroups } from './helm-release';
 import * as encryption from './shared/crypto/inputs';
 // capability imports above this line
@@ -117,8 +117,7 @@ export const CAPABILITIES: readonly CapabilityEntry[] = [
         { name: 'cluster', displayName: 'Cluster definition', isExpanded: true },
         { name: 'operation', displayName: 'Operation settings', isExpanded: false },
         { name: 'reboot', displayName: 'Node reboots (reboot)', isExpanded: false },
-        { name: 'traffic', displayName: 'Node reboots: GSLB drain (traffic provider)', isExpanded: false },
-        { name: 'probe', displayName: 'Node reboots: GSLB health gate and verification', isExpanded: false },
+        ...trafficGroups({ traffic: 'Node reboots: GSLB drain (traffic provider)', probe: 'Node reboots: GSLB health gate and verification' }),
         { name: 'state', displayName: 'Cluster state store', isExpanded: false },
       ],
     },
@@ -154,8 +153,7 @@ export const CAPABILITIES: readonly CapabilityEntry[] = [
       version: { Major: 1, Minor: 0, Patch: 0 },
       instanceNameFormat: 'Traffic $(command) $(site)',
       groups: [
-        { name: 'traffic', displayName: 'Traffic provider', isExpanded: true },
-        { name: 'probe', displayName: 'Health gate and verification', isExpanded: false },
+        ...trafficGroups({ traffic: 'Traffic provider', probe: 'Health gate and verification', trafficExpanded: true }),
         { name: 'mongoGate', displayName: 'MongoDB primary gate', isExpanded: false },
       ],
     },

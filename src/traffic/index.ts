@@ -29,8 +29,8 @@ import { TRAFFIC_MANAGER_API_VERSION, TrafficManagerProvider } from './providers
 import { defineInputs } from '../shared/inputs';
 
 export type * from './api';
-export { ManualClock, realClock, type TrafficClock } from './clock';
-export { TRAFFIC_PROVIDERS, parseTrafficConfig, trafficProviderInputs, trafficSites, type TrafficConfig, type TrafficProviderName } from './config';
+export { realClock, type TrafficClock } from './clock';
+export { TRAFFIC_PROVIDERS, parseTrafficConfig, trafficGroups, trafficProviderInputs, trafficSites, type TrafficConfig, type TrafficProviderName } from './config';
 export { TrafficConflictError, TrafficVerificationError, previousStateOf } from './errors';
 export type { TrafficProvider, ProviderSnapshot, RoutingModel, HealthVerdict, ExpectedAnswers, DnsExpectation, TrafficSite } from './provider';
 export { createController, type ControllerOptions } from './controller';

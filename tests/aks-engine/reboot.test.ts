@@ -12,7 +12,7 @@ import { ANNOTATION, HELPER_NAME } from '../../src/aks-engine/reboot/helper';
 import { clientNodeKube } from '../../src/aks-engine/reboot/kube';
 import { NeedsOperatorError, rebootRollout, type RebootOptions } from '../../src/aks-engine/reboot/rollout';
 import { parseRebootWindow } from '../../src/aks-engine/reboot/window';
-import { ManualClock } from '../../src/traffic/clock';
+import { ManualClock } from '../helpers/manual-clock';
 import { startKubeStandIn, type KubeStandIn } from '../helpers/aks-engine-double/kube';
 import { makeCa, makeServerCert, type TestCa } from '../helpers/tls';
 import { testContext } from '../traffic/helpers';

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type * as http from 'node:http';
-import { ManualClock } from '../../src/traffic';
+import { ManualClock } from '../helpers/manual-clock';
 import { namedBinary, startBind, type BindServer } from '../helpers/bind';
 import { startHttpServer, type TestServer } from '../helpers/servers';
 import { World, chartVersion } from './world';

@@ -14,7 +14,7 @@ import { escapeSetValue } from '../../src/helm-release/values';
 import { loadSitesFile } from '../../src/shared/sites';
 import { createHelmRelease, type HelmReleaseDeps } from '../../src/helm-release';
 import { parseTrafficCoupling, type TrafficCoupling } from '../../src/helm-release/traffic';
-import type { ManualClock } from '../../src/traffic';
+import type { ManualClock } from '../helpers/manual-clock';
 import { MaskingLogger } from '../../src/platform/logger';
 import { runCapability } from '../../src/platform/run';
 import type { Platform } from '../../src/platform/types';

@@ -8,11 +8,9 @@ import {
   canonicalJson,
   checkManifestSignature,
   decryptStream,
-  decryptStreamReference,
   DecryptError,
   drain,
   encryptStream,
-  encryptStreamReference,
   HashMeter,
   parseIdentities,
   parseRecipients,
@@ -23,6 +21,7 @@ import {
   signManifest,
 } from '../../src/shared/crypto';
 import { InputError } from '../../src/shared/errors';
+import { decryptStreamReference, encryptStreamReference } from '../helpers/age-reference';
 import { generateKeyPair, loadPrivateKey, loadPublicKey } from '../../src/shared/signing';
 
 async function collect(s: Readable): Promise<Buffer> {

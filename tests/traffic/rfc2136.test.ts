@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { createInputReader } from '../../src/platform/inputs';
-import { ManualClock, createTrafficController, parseTrafficConfig, trafficSwap, type TrafficConfig, type TrafficState } from '../../src/traffic';
+import { createTrafficController, parseTrafficConfig, trafficSwap, type TrafficConfig, type TrafficState } from '../../src/traffic';
+import { ManualClock } from '../helpers/manual-clock';
 import { startBind, type BindServer } from '../helpers/bind';
 import { rejects, sitesOf, startProbeServer, testContext, type ProbeServer, type TestContext } from './helpers';
 
